@@ -169,6 +169,10 @@ TABLES: dict[str, tuple[dict[str, type], str | tuple[str, ...], str]] = {
             "low_confidence_reason": str,
             "model_version": str,
             "run_id": str,
+            "label": int,  # 1 when the extract stage found export evidence (training label)
+            "evidence_count": int,  # facts the readiness part could use
+            "market_fit_note": str,  # "no data" explanations for the market part
+            "hs_chapter": str,  # chapter the market part rests on
         },
         "firm_id",
         "score",
@@ -182,6 +186,10 @@ TABLES: dict[str, tuple[dict[str, type], str | tuple[str, ...], str]] = {
             "sentence": str,
             "figure": float,
             "source": str,
+            "part": str,  # "start" | "readiness" | "market_fit" | "other"
+            "cites_table": str,  # reference table the figure comes from, if any
+            "cites_key": str,  # JSON: the cited row's key
+            "cites_column": str,  # the cited column; figure == that cell
         },
         ("firm_id", "rank"),
         "score",
@@ -200,6 +208,9 @@ TABLES: dict[str, tuple[dict[str, type], str | tuple[str, ...], str]] = {
             "year": int,
             "source": str,
             "sentence": str,
+            "cites_table": str,  # reference table the figures come from (chapter_markets)
+            "cites_key": str,  # JSON: the cited row's key
+            "market_score": float,  # 0-1: how the markets were ranked
         },
         ("firm_id", "rank"),
         "score",
@@ -222,9 +233,140 @@ TABLES: dict[str, tuple[dict[str, type], str | tuple[str, ...], str]] = {
             "calibration": str,  # JSON table
             "reference_sources": str,  # JSON
             "card": str,  # markdown model card
+            "seed": int,
+            "candidates": str,  # JSON: every estimator tried, with its CV figures
+            "data_sha256": str,  # hash of the training matrix and labels
+            "versions": str,  # JSON: python, scikit-learn, numpy
+            "model_path": str,
         },
         "run_id",
         "score",
+    ),
+    # --- refdata (loaded by `export-finder refdata`, read by score and publish) -------
+    "trade_flows": (
+        {
+            "year": int,
+            "partner_iso3": str,
+            "country": str,  # pycountry name
+            "hs_level": int,  # 2 = chapter, 4 = heading, 6 = subheading
+            "hs_code": str,
+            "measure": str,  # port_la_containerized | us_containerized | us_air
+            "value_usd": float,
+            "source": str,  # the figure's origin, e.g. census_porths:2704_los_angeles:CNT_VAL_YR
+            "retrieved": str,  # when the figures were taken from the Census API
+            "loaded_from": str,  # file path or API URL
+        },
+        ("year", "partner_iso3", "hs_level", "hs_code", "measure"),
+        "refdata",
+    ),
+    "trade_flows_rejected": (
+        {
+            "row_key": str,  # loaded_from + line/row number
+            "loaded_from": str,
+            "raw": str,  # JSON of the row as read
+            "reason": str,
+        },
+        "row_key",
+        "refdata",
+    ),
+    "chapter_markets": (
+        {
+            "year": int,
+            "hs_code": str,  # HS chapter
+            "partner_iso3": str,
+            "country": str,
+            "port_value_usd": float,  # containerized exports loaded at port 2704
+            "us_containerized_usd": float,  # containerized exports, all US ports
+            "us_air_usd": float,  # air exports, all US ports
+            "port_share": float,  # port_value_usd / us_containerized_usd (null: no data)
+            "market_size_usd": float,  # us_containerized_usd + us_air_usd
+            "port_rank": int,  # rank of this market in the port's exports of the chapter
+            "lead_market": int,  # 1 for the port's top 5 markets of the chapter
+            "source": str,
+            "retrieved": str,
+        },
+        ("year", "hs_code", "partner_iso3"),
+        "refdata",
+    ),
+    "chapter_trade": (
+        {
+            "year": int,
+            "hs_code": str,
+            "description": str,
+            "port_value_usd": float,
+            "us_containerized_usd": float,
+            "us_air_usd": float,
+            "port_share": float,
+            "port_value_percentile": float,  # 0-1 among chapters the port ships
+            "n_port_markets": int,
+            "lead_markets": str,  # JSON list of ISO3, the port's top 5
+            "containerisable": int,
+            "source": str,
+            "retrieved": str,
+        },
+        ("year", "hs_code"),
+        "refdata",
+    ),
+    "port_facts": (
+        {
+            "kind": str,
+            "item": str,
+            "value": float,
+            "unit": str,
+            "year": int,
+            "source": str,
+            "hs_chapters": str,  # JSON list: the project's own mapping of the commodity name
+        },
+        ("kind", "item", "year"),
+        "refdata",
+    ),
+    "hs_sections": (
+        {"code": str, "description": str, "edition": str, "source": str},
+        "code",
+        "refdata",
+    ),
+    "hs_chapters": (
+        {
+            "code": str,
+            "description": str,
+            "section": str,
+            "edition": str,
+            "containerisable": int,  # project's own mapping (db/reference_data)
+            "containerisable_note": str,
+            "source": str,
+        },
+        "code",
+        "refdata",
+    ),
+    "hs_headings": (
+        {"code": str, "description": str, "parent": str, "edition": str, "source": str},
+        "code",
+        "refdata",
+    ),
+    "hs_subheadings": (
+        {"code": str, "description": str, "parent": str, "edition": str, "source": str},
+        "code",
+        "refdata",
+    ),
+    "countries": (
+        {"iso3": str, "iso2": str, "numeric": str, "name": str, "official_name": str, "source": str},
+        "iso3",
+        "refdata",
+    ),
+    "refdata_runs": (
+        {
+            "run_id": str,
+            "run_at": str,
+            "trade_source": str,  # "file" | "census_api" | "missing"
+            "loaded_from": str,
+            "sha256": str,
+            "rows": int,
+            "rejected": int,
+            "missing": str,  # plain words: what could not be loaded
+            "sources": str,  # JSON: each reference table's source and date
+        },
+        "run_id",
+        "refdata",
     ),
 }
 
