@@ -1,0 +1,238 @@
+"""Datasette on the published database, driven in-process through ``datasette.client``.
+
+Every canned query as JSON and HTML, facets, full-text search, the firm profile page, the map
+and chart plugins and the metadata, in public mode (the demo default).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+
+import pytest
+import sqlite_utils
+from markupsafe import escape
+
+from db.publish import publish
+from db.serve import SETTINGS, datasette_command, load_metadata, make_datasette
+from db.synthetic import XSS_FIRM_ID, XSS_NAME, populate
+
+QUERIES = {
+    "find_my_firm": {"name": "acme plastic"},
+    "top_opportunities": {"hs": "39"},
+    "firms_near_port": {"product": "container", "max_km": "200"},
+    "firms_ready_for_market": {"country": "JPN"},
+    "score_distribution_by_county": {},
+    "firms_by_hs_chapter": {},
+}
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("datasette")
+    populate(folder / "work.db", firms=80, seed=21)
+    out = folder / "export_finder.db"
+    publish(folder / "work.db", out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def ds(published):
+    return make_datasette(published)
+
+
+def esc(text):
+    """Escaped as Datasette's templates escape (markupsafe)."""
+    return str(escape(text))
+
+
+def get(ds, path, **kwargs):
+    return asyncio.run(ds.client.get(path, **kwargs))
+
+
+@pytest.mark.parametrize("name", sorted(QUERIES))
+def test_canned_query_json_and_html(ds, published, name):
+    params = "&".join(f"{k}={v}" for k, v in QUERIES[name].items())
+    r = get(ds, f"/export_finder/{name}.json?_shape=objects&{params}")
+    assert r.status_code == 200, r.text
+    rows = r.json()["rows"]
+    assert rows, f"{name} returned no rows"
+    page = get(ds, f"/export_finder/{name}?{params}")
+    assert page.status_code == 200
+    title = load_metadata(published)["databases"]["export_finder"]["queries"][name]["title"]
+    assert html.escape(title) in page.text
+
+
+def test_find_my_firm_finds_by_name_words(ds, published):
+    db = sqlite_utils.Database(published)
+    firm = db.execute("SELECT firm_id, name FROM firms WHERE firm_id != ? LIMIT 1", [XSS_FIRM_ID]).fetchone()
+    words = " ".join(firm[1].split()[:2])
+    rows = get(ds, f"/export_finder/find_my_firm.json?_shape=objects&name={words}").json()["rows"]
+    assert firm[0] in [r["firm_id"] for r in rows]
+    assert all(set(words.lower().split()) <= set(r["name"].lower().split()) for r in rows)
+    # An empty form shows no rows and no error.
+    empty = get(ds, "/export_finder/find_my_firm.json?name=").json()
+    assert empty["rows"] == [] and not empty.get("error")
+
+
+def test_top_opportunities_ranks_by_score_and_matches_heading(ds, published):
+    rows = get(ds, "/export_finder/top_opportunities.json?_shape=objects&hs=3923").json()["rows"]
+    assert rows
+    assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
+    db = sqlite_utils.Database(published)
+    expected = {r[0] for r in db.execute("SELECT DISTINCT firm_id FROM hs_hints WHERE hs4 = '3923'")}
+    assert {r["firm_id"] for r in rows} == expected & {r[0] for r in db.execute("SELECT firm_id FROM scores")}
+
+
+def test_firms_near_port_respects_distance(ds):
+    near = get(ds, "/export_finder/firms_near_port.json?_shape=objects&product=gloves&max_km=40").json()["rows"]
+    far = get(ds, "/export_finder/firms_near_port.json?_shape=objects&product=gloves&max_km=1000").json()["rows"]
+    assert all(r["km_to_port_la"] <= 40 for r in near)
+    assert len(far) > len(near)
+    assert all("glove" in r["product"].lower() for r in far)
+
+
+def test_firms_ready_for_market_by_code_or_name(ds):
+    by_code = get(ds, "/export_finder/firms_ready_for_market.json?_shape=objects&country=jpn").json()["rows"]
+    by_name = get(ds, "/export_finder/firms_ready_for_market.json?_shape=objects&country=Japan").json()["rows"]
+    assert by_code and {r["firm_id"] for r in by_code} == {r["firm_id"] for r in by_name}
+    assert all(r["country"] == "Japan" for r in by_code)
+
+
+def test_score_distribution_adds_up(ds, published):
+    rows = get(ds, "/export_finder/score_distribution_by_county.json?_shape=objects").json()["rows"]
+    total = sqlite_utils.Database(published)["scores"].count
+    assert sum(r["firms"] for r in rows) == total
+    for r in rows:
+        assert r["very_high"] + r["high"] + r["medium"] + r["low"] + r["very_low"] == r["firms"]
+
+
+def test_default_facets_on_directory_and_opportunities(ds):
+    data = get(ds, "/export_finder/firms.json?_size=0").json()
+    facets = data["facet_results"]
+    for name in ("county", "hs_chapter", "certification_list", "sources"):
+        assert name in facets and facets[name]["results"], name
+    assert not data.get("suggested_facets")  # suggest_facets is off
+    opp = get(ds, "/export_finder/opportunities.json?county=Los+Angeles&_size=5").json()
+    assert {"band", "hs_chapter"} <= set(opp["facet_results"])
+    counts = {r["value"]: r["count"] for r in opp["facet_results"]["county"]["results"]}
+    assert list(counts) == ["Los Angeles"]
+    assert sum(r["count"] for r in opp["facet_results"]["band"]["results"]) == opp["filtered_table_rows_count"]
+    scores = [r[opp["columns"].index("score")] for r in opp["rows"]]
+    assert scores == sorted(scores, reverse=True)  # sort_desc: score
+
+
+def test_facet_html_links_filter_the_table(ds):
+    page = get(ds, "/export_finder/firms").text
+    link = re.search(r'href="([^"]*county=Fresno[^"]*)"', page)
+    assert link, "no facet link for Fresno"
+    data = get(ds, "/export_finder/firms.json?county=Fresno&_shape=objects").json()
+    assert data["rows"] and all(r["county"] == "Fresno" for r in data["rows"])
+
+
+def test_table_full_text_search(ds):
+    data = get(ds, "/export_finder/firms.json?_search=acme&_shape=objects").json()
+    assert [r["firm_id"] for r in data["rows"]] == [XSS_FIRM_ID]
+    products = get(ds, "/export_finder/products.json?_search=almond&_shape=objects").json()["rows"]
+    assert products and all("almond" in r["product"] for r in products)
+    page = get(ds, "/-/search?q=almond")
+    assert page.status_code == 200 and "firms" in page.text and "products" in page.text
+
+
+def test_firm_profile_page(ds, published):
+    db = sqlite_utils.Database(published)
+    firm_id = db.execute(
+        "SELECT firm_id FROM scores WHERE firm_id IN (SELECT firm_id FROM signals WHERE kind='export_market') "
+        "AND firm_id != ? LIMIT 1", [XSS_FIRM_ID]).fetchone()[0]
+    page = get(ds, f"/export_finder/firms/{firm_id}")
+    assert page.status_code == 200
+    text = page.text
+    score = db["scores"].get(firm_id)
+    assert f'<span class="score-value">{score["score"]:.0f}</span>' in text
+    assert score["band"] in text
+    for (sentence,) in db.execute("SELECT sentence FROM score_reasons WHERE firm_id = ?", [firm_id]):
+        assert esc(sentence) in text
+    for product, sentence in db.execute("SELECT product, sentence FROM products WHERE firm_id = ?", [firm_id]):
+        assert esc(product) in text and esc(sentence) in text
+    hs6, confidence = db.execute(
+        "SELECT hs6, confidence FROM hs_hints WHERE firm_id = ? AND rank = 1 LIMIT 1", [firm_id]).fetchone()
+    assert hs6 in text and f"{confidence * 100:.0f}% sure" in text
+    assert "guesses" in text  # guessed things say they are guesses
+    for sentence, url in db.execute("SELECT sentence, source_url FROM signals WHERE firm_id = ?", [firm_id]):
+        assert esc(sentence) in text and f'href="{url}"' in text
+    for (country,) in db.execute("SELECT country FROM market_suggestions WHERE firm_id = ?", [firm_id]):
+        assert country in text
+    assert "Low confidence" in text or not score["low_confidence"]
+
+
+def test_script_firm_is_text_everywhere(ds):
+    for path in (f"/export_finder/firms/{XSS_FIRM_ID}", "/export_finder/firms?_search=acme",
+                 "/export_finder/find_my_firm?name=acme", "/export_finder/products?_search=plastic"):
+        text = get(ds, path).text
+        assert "<script>window.__xss" not in text, path
+        assert "onerror=\"window.__xss" not in text, path
+        assert "<iframe src=javascript" not in text, path
+    profile = get(ds, f"/export_finder/firms/{XSS_FIRM_ID}").text
+    assert esc(XSS_NAME) in profile
+
+
+def test_javascript_urls_never_become_links(ds, tmp_path):
+    folder = tmp_path
+    populate(folder / "work.db", firms=3, seed=4)
+    sqlite_utils.Database(folder / "work.db").execute(
+        "UPDATE signals SET source_url = 'javascript:alert(1)'")
+    sqlite_utils.Database(folder / "work.db").execute(
+        "UPDATE products SET source_url = 'javascript:alert(1)'")
+    sqlite_utils.Database(folder / "work.db").conn.commit()
+    publish(folder / "work.db", folder / "export_finder.db")
+    local = make_datasette(folder / "export_finder.db")
+    firm_id = sqlite_utils.Database(folder / "export_finder.db").execute("SELECT firm_id FROM products LIMIT 1").fetchone()[0]
+    for path in (f"/export_finder/firms/{firm_id}", "/export_finder/products", "/export_finder/signals"):
+        assert 'href="javascript' not in asyncio.run(local.client.get(path)).text
+
+
+def test_map_uses_the_local_tile(ds):
+    page = get(ds, "/export_finder/firms").text
+    assert "datasette-cluster-map.js" in page
+    assert 'DATASETTE_CLUSTER_MAP_TILE_LAYER = "/static/tile.png"' in page
+    assert "openstreetmap" not in page.lower()
+    tile = get(ds, "/static/tile.png")
+    assert tile.status_code == 200 and tile.content[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_charts_plugin_is_on_query_pages(ds):
+    page = get(ds, "/export_finder/score_distribution_by_county").text
+    assert "datasette-vega" in page
+
+
+def test_metadata_titles_sources_licenses(ds, published):
+    meta = get(ds, "/-/metadata.json").json()
+    assert meta["title"] == "California export finder"
+    tables = meta["databases"]["export_finder"]["tables"]
+    for name in ("firms", "listings", "products", "hs_hints", "signals", "scores", "opportunities"):
+        assert tables[name].get("source") and tables[name].get("license"), name
+    firms_page = get(ds, "/export_finder/firms").text
+    assert "Firms (directory)" in firms_page
+    assert "ZIP code&#39;s centre" in firms_page or "ZIP code's centre" in firms_page  # column description
+    # Label columns: foreign keys to firms show the firm's name.
+    labelled = get(ds, "/export_finder/products.json?_labels=on&_shape=objects&_size=1").json()["rows"][0]
+    assert isinstance(labelled["firm_id"], dict) and labelled["firm_id"]["label"]
+
+
+def test_settings_and_versions(ds):
+    settings = get(ds, "/-/settings.json").json()
+    for key, value in SETTINGS.items():
+        assert settings[key] == value, key
+    versions = get(ds, "/-/versions.json").json()
+    assert versions["datasette"]["version"].startswith("0.65.")
+    plugins = {p["name"] for p in get(ds, "/-/plugins.json").json()}
+    assert {"datasette-cluster-map", "datasette-vega", "datasette-search-all"} <= plugins
+
+
+def test_serve_command_is_read_only_with_inspect_file(published, tmp_path):
+    cmd = datasette_command(published, tmp_path / "metadata.json", port=8123)
+    assert cmd[cmd.index("-i") + 1] == str(published)
+    assert cmd[cmd.index("--inspect-file") + 1].endswith("export_finder.inspect.json")
+    pairs = {cmd[i + 1]: cmd[i + 2] for i, a in enumerate(cmd) if a == "--setting"}
+    assert pairs["suggest_facets"] == "false" and pairs["num_sql_threads"] == "3"
