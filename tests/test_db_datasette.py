@@ -62,6 +62,8 @@ def test_canned_query_json_and_html(ds, published, name):
     assert page.status_code == 200
     title = load_metadata(published)["databases"]["export_finder"]["queries"][name]["title"]
     assert html.escape(title) in page.text
+    if "firm_id" in rows[0]:  # query results link each firm to its profile
+        assert f'href="/export_finder/firms/{rows[0]["firm_id"]}"' in page.text
 
 
 def test_find_my_firm_finds_by_name_words(ds, published):
@@ -164,6 +166,8 @@ def test_firm_profile_page(ds, published):
     for (country,) in db.execute("SELECT country FROM market_suggestions WHERE firm_id = ?", [firm_id]):
         assert country in text
     assert "Low confidence" in text or not score["low_confidence"]
+    css = re.search(r'<link rel="stylesheet" href="([^"]*profile.css)"', text).group(1)
+    assert get(ds, css).status_code == 200
 
 
 def test_script_firm_is_text_everywhere(ds):

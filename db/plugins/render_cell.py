@@ -2,12 +2,16 @@
 
 A page URL or website read from the web could be ``javascript:...``; such a value is shown
 as escaped text, never as a link. JSON lists of URLs (``source_urls``) become a list of links.
+In canned-query results and views, where Datasette knows no foreign keys, a ``firm_id``
+links to the firm's profile page.
 """
 
 import json
 
 from datasette import hookimpl
 from markupsafe import Markup, escape
+
+from db.derive import VIEWS
 
 URL_COLUMNS = {"url", "source_url", "website", "start_url", "source"}
 URL_LIST_COLUMNS = {"source_urls"}
@@ -25,7 +29,10 @@ def _link(url):
 
 
 @hookimpl
-def render_cell(value, column):
+def render_cell(value, column, table, database, datasette):
+    if column == "firm_id" and isinstance(value, str) and value and (table is None or table in VIEWS):
+        href = datasette.urls.row(database, "firms", value)
+        return Markup('<a href="{}">{}</a>').format(href, value)
     if column in URL_COLUMNS and safe_href(value):
         return _link(safe_href(value))
     if column in URL_LIST_COLUMNS and isinstance(value, str) and value.startswith("["):
