@@ -272,7 +272,8 @@ TABLES: dict[str, tuple[dict[str, type], str | tuple[str, ...], str]] = {
     "chapter_markets": (
         {
             "year": int,
-            "hs_code": str,  # HS chapter
+            "hs_level": int,  # 2 from the shared file; 4 or 6 where the Census API gave them
+            "hs_code": str,  # HS chapter (or heading / subheading)
             "partner_iso3": str,
             "country": str,
             "port_value_usd": float,  # containerized exports loaded at port 2704
@@ -291,6 +292,7 @@ TABLES: dict[str, tuple[dict[str, type], str | tuple[str, ...], str]] = {
     "chapter_trade": (
         {
             "year": int,
+            "hs_level": int,
             "hs_code": str,
             "description": str,
             "port_value_usd": float,

@@ -40,6 +40,11 @@ def usd(value: float) -> str:
     return f"${value:,.0f}"
 
 
+def kind(code: str) -> str:
+    """The HS level's name for a code's length."""
+    return {2: "chapter", 4: "heading", 6: "subheading"}.get(len(code), "code")
+
+
 def pct(share: float) -> str:
     if share is None:
         return "no data"
@@ -110,9 +115,9 @@ class MarketData:
         if code in self._cache:
             return self._cache[code]
         chapter = self.chapters.get(code)
-        hs = self.hs.get(code)
+        hs = self.hs.get(code[:2])
         if chapter is None:
-            result = (None, [], f"no data: the trade figures have no exports of HS chapter {code}")
+            result = (None, [], f"no data: the trade figures have no exports of HS {kind(code)} {code}")
             self._cache[code] = result
             return result
         pieces = []
@@ -121,27 +126,27 @@ class MarketData:
         if chapter["port_value_usd"]:
             pts = PORT_POINTS * (chapter["port_value_percentile"] or 0.0)
             text = (
-                f"{PORT_NAME} shipped {usd(chapter['port_value_usd'])} of chapter {code} in containers in {year}, "
+                f"{PORT_NAME} shipped {usd(chapter['port_value_usd'])} of {kind(code)} {code} in containers in {year}, "
                 f"{pct(chapter['port_share'])} of all US containerized exports of it"
             )
         else:
             pts = 0.0
-            text = f"{PORT_NAME} recorded no containerized exports of chapter {code} in {year}"
+            text = f"{PORT_NAME} recorded no containerized exports of {kind(code)} {code} in {year}"
         pieces.append(("port_volume", pts, text, chapter["port_value_usd"], chapter["source"] + f"; retrieved {chapter['retrieved']}", "chapter_trade", key, "port_value_usd"))
         ranked = self.ranked_markets(code)
         if ranked:
             m_score, best = ranked[0]
             text = (
                 f"its best market through the port is {best['country']}: {PORT_NAME} shipped {usd(best['port_value_usd'])} "
-                f"of chapter {code} there in {year}, {pct(best['port_share'])} of all US containerized exports of it there"
+                f"of {kind(code)} {code} there in {year}, {pct(best['port_share'])} of all US containerized exports of it there"
             )
             pieces.append(("best_market", MARKET_POINTS * m_score, text, best["port_value_usd"], best["source"] + f"; retrieved {best['retrieved']}", "chapter_markets", {"year": year, "hs_code": code, "partner_iso3": best["partner_iso3"]}, "port_value_usd"))
         if hs is not None and hs.get("containerisable") is not None:
             flag = int(hs["containerisable"])
             text = (
-                f"chapter {code} goods normally travel in containers" if flag else f"chapter {code} goods move mostly in bulk or outside containers"
+                f"chapter {code[:2]} goods normally travel in containers" if flag else f"chapter {code[:2]} goods move mostly in bulk or outside containers"
             ) + " (the project's own mapping)"
-            pieces.append(("containerisable", CONTAINER_POINTS * flag, text, float(flag), "project's own mapping, db/reference_data/containerisable_chapters.csv", "hs_chapters", {"code": code}, "containerisable"))
+            pieces.append(("containerisable", CONTAINER_POINTS * flag, text, float(flag), "project's own mapping, db/reference_data/containerisable_chapters.csv", "hs_chapters", {"code": code[:2]}, "containerisable"))
         total = sum(p[1] for p in pieces)
         result = (total, pieces, None)
         self._cache[code] = result
@@ -156,8 +161,13 @@ def firm_market_fit(data: MarketData, hints: list[dict]) -> MarketFit:
     if not confident:
         return MarketFit(None, None, note="no data: no products with an HS chapter were recognised for this firm")
     by_chapter: dict[str, list[dict]] = defaultdict(list)
+    finer = set()
     for h in confident:
-        by_chapter[h["hs2"]].append(h)
+        code = next((c for c in (h.get("hs6"), h.get("hs4")) if c and c in data.chapters), None)
+        if code is None:
+            code = h["hs2"]
+            finer.update(c for c in (h.get("hs4"),) if c)
+        by_chapter[code].append(h)
     notes = []
     best = None
     for code in sorted(by_chapter):
@@ -167,10 +177,9 @@ def firm_market_fit(data: MarketData, hints: list[dict]) -> MarketFit:
             continue
         if best is None or total > best[0]:
             best = (total, code, pieces)
-    finer = sorted({h["hs4"] for h in confident if h.get("hs4")})
     if finer:
         notes.append(
-            "figures are for whole HS chapters: no data at heading level (" + ", ".join(finer[:5]) + ") in the loaded trade figures"
+            "figures are for whole HS chapters: no data at heading level (" + ", ".join(sorted(finer)[:5]) + ") in the loaded trade figures"
         )
     if all(h.get("uncertain") for h in hints):
         notes.append("every HS guess for this firm is uncertain")
@@ -178,10 +187,10 @@ def firm_market_fit(data: MarketData, hints: list[dict]) -> MarketFit:
         return MarketFit(None, None, note="; ".join(notes) or "no data")
     total, code, pieces = best
     product = _product_words(by_chapter[code])
-    desc = (data.hs.get(code) or {}).get("description") or ""
+    desc = (data.chapters.get(code) or {}).get("description") or (data.hs.get(code) or {}).get("description") or ""
     components = []
     for i, (feature, pts, text, figure, source, table, key, column) in enumerate(pieces):
-        lead = f"Makes {product} (HS chapter {code}{', ' + _short(desc) if desc else ''}): " if i == 0 else ""
+        lead = f"Makes {product} (HS {kind(code)} {code}{', ' + _short(desc) if desc else ''}): " if i == 0 else ""
         sentence = (lead + text) if lead else text[0].upper() + text[1:]
         components.append(Component(feature, pts, sentence + ".", figure, source, table, key, column))
     suggestions = _suggestions(data, sorted(by_chapter, key=lambda c: -(data.chapter_fit(c)[0] or -1)), by_chapter)
@@ -223,14 +232,14 @@ def _suggestions(data: MarketData, chapters: list[str], by_chapter: dict) -> lis
                 "partner_iso3": row["partner_iso3"],
                 "country": row["country"],
                 "hs_code": row["hs_code"],
-                "hs_level": 2,
+                "hs_level": len(row["hs_code"]),
                 "port_value_usd": row["port_value_usd"],
                 "us_value_usd": row["us_containerized_usd"],
                 "port_share": row["port_share"],
                 "year": row["year"],
                 "source": row["source"] + f"; retrieved {row['retrieved']}",
                 "sentence": (
-                    f"{row['country']} for {product} (HS chapter {row['hs_code']}): {PORT_NAME} shipped {usd(row['port_value_usd'])} "
+                    f"{row['country']} for {product} (HS {kind(row['hs_code'])} {row['hs_code']}): {PORT_NAME} shipped {usd(row['port_value_usd'])} "
                     f"there in {row['year']}, {pct(row['port_share'])} of the {usd(row['us_containerized_usd'])} of US containerized exports of it there{lead}."
                 ),
                 "cites_table": "chapter_markets",

@@ -158,20 +158,21 @@ def _dedupe(rows: list[dict], rejected: list[dict], where: str) -> tuple[list[di
 
 
 def derive_chapter_markets(flows: Iterable[dict], containerisable: dict[str, int], descriptions: dict[str, str], retrieved: str) -> tuple[list[dict], list[dict]]:
-    """Per chapter x market and per chapter: port value, US values, port share, lead markets.
+    """Per HS code x market and per HS code: port value, US values, port share, lead markets.
 
-    Only chapter-level (HS2) figures are combined, and only within one year. A share is left
-    empty (no data) where the US containerized figure is missing.
+    Figures are combined only within one year and one HS level (chapters with chapters,
+    headings with headings). A share is left empty (no data) where the US containerized figure
+    is missing. Schedule B chapter 98 (special classification) is not an HS code and is left out.
     """
     cells: dict[tuple, dict] = defaultdict(dict)
     names: dict[str, str] = {}
     for f in flows:
-        if f["hs_level"] != 2 or f["hs_code"] in NOT_HS_CHAPTERS:
+        if f["hs_code"][:2] in NOT_HS_CHAPTERS:
             continue
-        cells[(f["year"], f["hs_code"], f["partner_iso3"])][f["measure"]] = f["value_usd"]
+        cells[(f["year"], f["hs_level"], f["hs_code"], f["partner_iso3"])][f["measure"]] = f["value_usd"]
         names[f["partner_iso3"]] = f["country"]
     markets = []
-    for (year, code, iso3), m in cells.items():
+    for (year, level, code, iso3), m in cells.items():
         port = m.get("port_la_containerized")
         us_cnt = m.get("us_containerized")
         us_air = m.get("us_air")
@@ -180,6 +181,7 @@ def derive_chapter_markets(flows: Iterable[dict], containerisable: dict[str, int
         markets.append(
             {
                 "year": year,
+                "hs_level": level,
                 "hs_code": code,
                 "partner_iso3": iso3,
                 "country": names[iso3],
@@ -209,6 +211,7 @@ def derive_chapter_markets(flows: Iterable[dict], containerisable: dict[str, int
         chapters.append(
             {
                 "year": year,
+                "hs_level": len(code),
                 "hs_code": code,
                 "description": descriptions.get(code),
                 "port_value_usd": port_total,
@@ -223,11 +226,11 @@ def derive_chapter_markets(flows: Iterable[dict], containerisable: dict[str, int
                 "retrieved": retrieved,
             }
         )
-    # Percentile of the port's value among the chapters it ships, per year.
-    by_year: dict[int, list[dict]] = defaultdict(list)
+    # Percentile of the port's value among the codes of the same level it ships, per year.
+    by_year: dict[tuple, list[dict]] = defaultdict(list)
     for c in chapters:
         if c["port_value_usd"]:
-            by_year[c["year"]].append(c)
+            by_year[(c["year"], c["hs_level"])].append(c)
     for rows in by_year.values():
         rows.sort(key=lambda c: (c["port_value_usd"], c["hs_code"]))
         n = len(rows)
@@ -342,7 +345,7 @@ def _replace(db, name: str, rows: list[dict]) -> int:
     return len(rows)
 
 
-def load_refdata(work_db, from_file=None, *, flows: list[dict] | None = None, loaded_from: str | None = None, retrieved: str | None = None) -> dict:
+def load_refdata(work_db, from_file=None, *, flows: list[dict] | None = None, rejected: list[dict] | None = None, loaded_from: str | None = None, retrieved: str | None = None) -> dict:
     """Load every reference table into ``work_db``; return a summary.
 
     The trade figures come, in order of preference, from ``flows`` (rows already fetched by
@@ -352,12 +355,11 @@ def load_refdata(work_db, from_file=None, *, flows: list[dict] | None = None, lo
     ``missing`` names the file, so the score's market part records "no data".
     """
     missing = []
-    rejected: list[dict] = []
     sha = None
     if flows is not None:
         trade_source = "census_api"
         retrieved = retrieved or dt.date.today().isoformat()
-        flows, rejected = _dedupe(list(flows), [], "census_api")
+        flows, rejected = _dedupe(list(flows), list(rejected or []), "census_api")
     else:
         path = Path(from_file) if from_file is not None else DEFAULT_TRADE_FILE
         if from_file is not None and not path.exists():
@@ -370,7 +372,7 @@ def load_refdata(work_db, from_file=None, *, flows: list[dict] | None = None, lo
             flows, rejected = read_trade_file(path)
         else:
             trade_source = "missing"
-            flows = []
+            flows, rejected = [], []
             missing.append(
                 f"trade figures: {path} not found (the shared data folder ../shared/data/ is absent); "
                 "pass --from-file with a CSV of the same columns. Until then the market part of "
@@ -383,7 +385,7 @@ def load_refdata(work_db, from_file=None, *, flows: list[dict] | None = None, lo
         row["loaded_from"] = loaded_from
 
     nomenclature, hs_source = nomenclature_rows()
-    descriptions = {r["code"]: r["description"] for r in nomenclature["hs_chapters"]}
+    descriptions = {r["code"]: r["description"] for name in ("hs_chapters", "hs_headings", "hs_subheadings") for r in nomenclature[name]}
     containerisable = {code: flag for code, (flag, _note) in load_containerisable().items()}
     markets, chapters = derive_chapter_markets(flows, containerisable, descriptions, retrieved or "")
     facts = port_facts_rows()
