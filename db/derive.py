@@ -79,6 +79,10 @@ def add_firm_columns(db: sqlite_utils.Database) -> None:
           AND z.zip = substr(firms.postal_code, 1, 5)
         """
     )
+    # One spelling of a county for the facet: "Los Angeles", as zip_centroids has it.
+    db.execute(
+        "UPDATE firms SET county = trim(substr(county, 1, length(county) - 7)) WHERE county LIKE '% County'"
+    )
     db.execute(
         """
         UPDATE firms SET county = z.county FROM zip_centroids z

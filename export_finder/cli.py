@@ -161,9 +161,21 @@ def publish(work_db, out):
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8001, show_default=True)
 @click.option("--public/--restricted", default=True, help="Everything for everyone, or scores for staff and each member's own firm.")
-def serve(database, host, port, public):
-    """Serve the published database with Datasette."""
-    stage_function("db.serve:serve")(database, host=host, port=port, public=public)
+@click.option(
+    "--accounts",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="JSON accounts file for --restricted (username -> password_hash, role, firm_id); default $EXPORT_FINDER_ACCOUNTS.",
+)
+def serve(database, host, port, public, accounts):
+    """Serve the published database with Datasette (read-only).
+
+    Example: export-finder serve var/export_finder.db --restricted --accounts accounts.json
+    """
+    errors = stage_function("db.access:AccountsError")
+    try:
+        stage_function("db.serve:serve")(database, host=host, port=port, public=public, accounts=accounts)
+    except errors as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @cli.command()

@@ -7,8 +7,17 @@ and chart plugins and the metadata, in public mode (the demo default).
 from __future__ import annotations
 
 import asyncio
+import json
 import html
+import os
 import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 
 import pytest
 import sqlite_utils
@@ -240,3 +249,42 @@ def test_serve_command_is_read_only_with_inspect_file(published, tmp_path):
     assert cmd[cmd.index("--inspect-file") + 1].endswith("export_finder.inspect.json")
     pairs = {cmd[i + 1]: cmd[i + 2] for i, a in enumerate(cmd) if a == "--setting"}
     assert pairs["suggest_facets"] == "false" and pairs["num_sql_threads"] == "3"
+
+
+def test_cli_serve_runs_datasette_read_only_and_restricted(published):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "export_finder.cli", "serve", str(published), "--port", str(port), "--restricted"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                databases = json.loads(urllib.request.urlopen(base + "/-/databases.json", timeout=1).read())
+                break
+            except OSError:
+                assert proc.poll() is None and time.time() < deadline, proc.stderr.read().decode()[-2000:]
+                time.sleep(0.2)
+        assert databases[0]["name"] == "export_finder" and databases[0]["is_mutable"] is False
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(base + "/export_finder/scores.json", timeout=5)
+        assert refused.value.code == 403
+        assert urllib.request.urlopen(base + "/export_finder/firms.json", timeout=5).status == 200
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+
+
+def test_cli_serve_rejects_a_bad_accounts_file(published, tmp_path):
+    from click.testing import CliRunner
+
+    from export_finder.cli import cli
+
+    bad = tmp_path / "accounts.json"
+    bad.write_text('{"x": {"role": "boss"}}')
+    result = CliRunner().invoke(cli, ["serve", str(published), "--restricted", "--accounts", str(bad)])
+    assert result.exit_code == 1 and "role" in result.output

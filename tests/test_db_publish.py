@@ -200,3 +200,16 @@ def test_cli_publish(tmp_path):
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["tables"]["firms"] == 4
     assert out.exists()
+
+
+def test_county_spelling_is_one_for_the_facet(tmp_path):
+    work = tmp_path / "work.db"
+    populate(work, firms=6, seed=8)
+    db = sqlite_utils.Database(work)
+    db.execute("UPDATE firms SET county = county || ' County' WHERE rowid % 2 = 0")
+    db.execute("UPDATE firms SET county = NULL WHERE rowid = 3")
+    db.conn.commit()
+    publish(work, tmp_path / "out.db")
+    out = sqlite_utils.Database(tmp_path / "out.db")
+    counties = {r[0] for r in out.execute("SELECT county FROM firms")}
+    assert None not in counties and not any(c.endswith("County") for c in counties)
