@@ -138,14 +138,29 @@ def hs_eval(labels):
 @click.option("--from-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Trade figures CSV (offline).")
 def refdata(work_db, from_file):
     """Load reference tables (HS nomenclature, Port of LA trade figures)."""
-    echo_summary(stage_function("scoring.refdata:load_refdata")(work_db, from_file=from_file))
+    load = stage_function("scoring.refdata:load_refdata")
+    from scoring.refdata import RefdataError
+
+    try:
+        summary = load(work_db, from_file=from_file)
+    except RefdataError as exc:
+        raise click.ClickException(str(exc)) from exc
+    echo_summary(summary)
+    if summary.get("missing"):
+        raise click.ClickException("loaded what was there, but: " + "; ".join(summary["missing"]))
 
 
 @cli.command()
 @work_db_option
 def score(work_db):
     """Score each firm's export fit through the Port of LA, with reasons and markets."""
-    echo_summary(stage_function("scoring.score:score")(work_db))
+    run = stage_function("scoring.score:score")
+    from scoring.score import ScoringError
+
+    try:
+        echo_summary(run(work_db))
+    except ScoringError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @cli.command()

@@ -20,10 +20,12 @@ import datetime as dt
 import hashlib
 import json
 import pickle
+import time
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from export_finder.schema import ensure_stage_tables, ensure_table, open_work_db
 
@@ -44,6 +46,7 @@ class ScoringError(Exception):
 
 def score(work_db, *, seed: int = DEFAULT_SEED, reference_year: int | None = None, model_dir=None, max_train_rows: int = 60000) -> dict:
     """Score every firm in ``work_db``; write scores, reasons, markets and a model_runs row."""
+    clock = {"started": time.perf_counter()}
     work_db = Path(work_db)
     db = open_work_db(work_db)
     if "firms" not in db.table_names():
@@ -53,11 +56,17 @@ def score(work_db, *, seed: int = DEFAULT_SEED, reference_year: int | None = Non
     if not data.firm_ids:
         return {"firms": 0, "note": "the firms table is empty: nothing to score"}
 
+    clock["read"] = time.perf_counter()
     train_mask = data.has_text  # a firm with no text cannot show export evidence either way
     X_train, y_train = data.X[train_mask], data.y[train_mask]
-    trained = train(X_train, y_train, seed=seed, max_rows=max_train_rows)
-    reference = reference_row(X_train if len(X_train) else data.X)
-    p, deltas, p_ref = occlusion(trained.model, data.X, reference)
+    # One OpenMP thread: on a shared machine, gradient boosting's spinning threads slowed a
+    # 4,000-firm training twentyfold when the other cores were busy (measured, docs/scoring.md).
+    with threadpool_limits(limits=1, user_api="openmp"):
+        trained = train(X_train, y_train, seed=seed, max_rows=max_train_rows)
+        clock["train"] = time.perf_counter()
+        reference = reference_row(X_train if len(X_train) else data.X)
+        p, deltas, p_ref = occlusion(trained.model, data.X, reference)
+    clock["predict"] = time.perf_counter()
 
     refs = reference_sources(db)
     run_id = hashlib.sha1(json.dumps([trained.data_sha256, seed, MODEL_VERSION, refs.get("refdata_run_id"), trained.estimator]).encode()).hexdigest()[:12]
@@ -124,6 +133,7 @@ def score(work_db, *, seed: int = DEFAULT_SEED, reference_year: int | None = Non
         for s in fit.suggestions:
             market_rows.append({"firm_id": firm_id, **s})
 
+    clock["explain"] = time.perf_counter()
     card_sources = {k: v for k, v in refs.items()}
     model_path = Path(model_dir) if model_dir else work_db.parent / "models"
     model_path.mkdir(parents=True, exist_ok=True)
@@ -163,6 +173,9 @@ def score(work_db, *, seed: int = DEFAULT_SEED, reference_year: int | None = Non
             table.delete_where()
             table.insert_all(rows, batch_size=5000)
         ensure_table(db, "model_runs").upsert(run_row, pk="run_id")
+    clock["write"] = time.perf_counter()
+    steps = ["started", "read", "train", "predict", "explain", "write"]
+    timings = {f"{b}_s": round(clock[b] - clock[a], 3) for a, b in zip(steps, steps[1:])}
     return {
         "run_id": run_id,
         "firms": len(score_rows),
@@ -179,6 +192,7 @@ def score(work_db, *, seed: int = DEFAULT_SEED, reference_year: int | None = Non
         "reasons": len(reason_rows),
         "market_suggestions": len(market_rows),
         "model_path": str(model_file),
+        "timings": timings,
     }
 
 

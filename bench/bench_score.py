@@ -1,0 +1,98 @@
+"""Benchmark of `export-finder score`: training and scoring time at 40,000 and 400,000 firms.
+
+The firms are synthetic rows in the working-database schema (``scoring.synthetic``), not crawled
+sites: the crawl and extract stages cannot reach 400,000 firms on this machine in a bench run,
+and the score reads only those tables. The reference data is the real shared trade file when
+``../shared/data/`` is there (the page says which). The baseline, run in the same process on
+the same features, is the least a score could do: one plain logistic regression fitted once
+(no model choice, no calibration, no reasons, no markets) and its probabilities written.
+Prints a markdown section on stdout (``bench/run_all.py`` stitches it into docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.pipeline import Pipeline  # noqa: E402
+
+from export_finder.schema import open_work_db  # noqa: E402
+from scoring import refdata  # noqa: E402
+from scoring.features import make_column_transformer, read_firm_data  # noqa: E402
+from scoring.score import score  # noqa: E402
+from scoring.synthetic import write_population  # noqa: E402
+
+
+def baseline(db) -> float:
+    """Read features, fit one logistic regression, write one probability per firm."""
+    started = time.perf_counter()
+    data = read_firm_data(db)
+    pipe = Pipeline([("features", make_column_transformer()), ("model", LogisticRegression(max_iter=2000))])
+    pipe.fit(data.X[data.has_text], data.y[data.has_text])
+    p = pipe.predict_proba(data.X)[:, 1]
+    with db.atomic():
+        db["bench_baseline_scores"].drop(ignore=True)
+        db["bench_baseline_scores"].insert_all(({"firm_id": f, "p": float(v)} for f, v in zip(data.firm_ids, p)), pk="firm_id", batch_size=5000)
+    return time.perf_counter() - started
+
+
+def run(n: int, folder: Path) -> dict:
+    path = folder / f"work-{n}.db"
+    db = open_work_db(path)
+    t = time.perf_counter()
+    write_population(db, n, seed=2024)
+    generate_s = time.perf_counter() - t
+    t = time.perf_counter()
+    ref = refdata.load_refdata(path)
+    refdata_s = time.perf_counter() - t
+    base_s = baseline(db)
+    t = time.perf_counter()
+    summary = score(path)
+    score_s = time.perf_counter() - t
+    return {"n": n, "generate_s": generate_s, "refdata_s": refdata_s, "trade": ref["trade_source"], "baseline_s": base_s, "score_s": score_s, "summary": summary, "db_mb": path.stat().st_size / 1e6}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--firms", type=int, nargs="+", default=[40000, 400000])
+    args = parser.parse_args()
+    results = []
+    with tempfile.TemporaryDirectory(prefix="bench-score-") as tmp:
+        for n in args.firms:
+            print(f"scoring {n} synthetic firms ...", file=sys.stderr, flush=True)
+            results.append(run(n, Path(tmp)))
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    lines = [
+        "## Score (`bench/bench_score.py`)",
+        "",
+        "Synthetic firms in the working-database schema (`scoring/synthetic.py`: firms, products, HS hints, "
+        "signals; not crawled sites). Reference data: " + ("the real shared trade file." if results and results[0]["trade"] == "file" else "MISSING (no shared trade file: market part is 'no data')."),
+        "Training uses at most 60,000 labelled firms (a stratified sample above that, stated on the model card); "
+        "every firm is scored. Baseline: one plain logistic regression, fitted once, probabilities written.",
+        "",
+        "| firms | train (CV + calibration) | predict + reasons | markets, rows, write | whole `score` | baseline | score / baseline | rows written | CV ROC-AUC (baseline prior) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        s, t = r["summary"], r["summary"]["timings"]
+        rows = s["firms"] + s["reasons"] + s["market_suggestions"]
+        lines.append(
+            f"| {r['n']:,} | {t['train_s']:.1f} s ({s['training_rows']:,} firms, {s['estimator']}) | {t['predict_s']:.1f} s | "
+            f"{t['explain_s'] + t['write_s']:.1f} s | {r['score_s']:.1f} s ({r['n'] / r['score_s']:,.0f} firms/s) | {r['baseline_s']:.1f} s | "
+            f"{r['score_s'] / r['baseline_s']:.1f}x | {rows:,} | {s['cv_roc_auc']:.3f} ({s['baseline_roc_auc']:.3f}) |"
+        )
+    lines += ["", f"Peak memory of the bench process: {peak_mb:,.0f} MB. Working database at the largest size: {results[-1]['db_mb']:,.0f} MB."]
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
