@@ -1,0 +1,254 @@
+"""``ef_products``: the things a firm makes, normalised, each with its evidence sentence.
+
+Two readings, both rule-based and explainable:
+- a catalogue entry (``doc._.ef_source == "product_list"``) is a product name already: it is
+  cleaned (marketing words out, head noun lemmatised) and split only on ";", "|" and bullets;
+- prose is read after a trigger ("we manufacture", "manufacturer of", "our products
+  include", "specializing in" ...): the words up to a stop word ("for", "to", "in" ...) are
+  split on commas and "and"/"or" into items. When the pipeline has a parser (the
+  en_core_web_sm variant) its noun chunks inside that region are used instead.
+Each item is then rejected if it names a service, a customer or sector, a place or a
+certification, or is a generic word ("products", "solutions"), so the table holds goods only.
+
+Results go to ``doc._.ef_products``: a list of dicts ``product, surface, sentence,
+start_char, method``. The word lists are data (``nlp/data/patterns/``), loaded through the
+registered function ``ef.product_lexicon.v1`` at ``initialize`` and saved with the pipeline.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, Span
+from spacy.util import registry
+
+from .lexicon import PATTERNS_DIR, LexiconComponent, grouped, place_rows, read_jsonl, sentences
+
+if not Doc.has_extension("ef_products"):
+    Doc.set_extension("ef_products", default=None)
+
+ITEM_SPLIT = {",", ";", "and", "&", "or", "plus", "/", "•", "|", "+"}
+LIST_SPLIT = re.compile(r"\s*(?:;|\||•|·|\n|\u2022|\s-\s)\s*")
+CLOSE_OPEN = {"(": ")", "[": "]", "{": "}"}
+
+
+@registry.misc("ef.product_lexicon.v1")
+def product_lexicon(path: str = "") -> dict:
+    """Word lists for ``ef_products``: triggers, stop words, marketing, service and customer heads.
+
+    ``path`` may name another ``product_lexicon.jsonl`` (the default ships in the package).
+    Places and certifications come along so an item naming one is not taken for a product.
+    """
+    lex_path = Path(path) if path else PATTERNS_DIR / "product_lexicon.jsonl"
+    return {
+        "words": read_jsonl(lex_path),
+        "places": place_rows(),
+        "certifications": read_jsonl(PATTERNS_DIR / "certifications.jsonl"),
+    }
+
+
+@Language.factory(
+    "ef_products",
+    assigns=["doc._.ef_products"],
+    default_config={"use_noun_chunks": True, "max_item_tokens": 6},
+)
+def make_products(nlp: Language, name: str, use_noun_chunks: bool, max_item_tokens: int):
+    return ProductFinder(nlp, name, use_noun_chunks=use_noun_chunks, max_item_tokens=max_item_tokens)
+
+
+class ProductFinder(LexiconComponent):
+    """Finds product phrases; see the module docstring for the rules and why."""
+
+    def __init__(self, nlp: Language, name: str = "ef_products", *, use_noun_chunks: bool = True, max_item_tokens: int = 6):
+        self.use_noun_chunks = use_noun_chunks
+        self.max_item_tokens = max_item_tokens
+        self._start(nlp, name)
+
+    default_lexicon = staticmethod(product_lexicon)
+
+    def _compile(self) -> None:
+        sets = {k: set(v) for k, v in grouped(self.data["words"]).items()}
+        self.sets = sets
+        self.stop = sets.get("stop", set())
+        self.determiner = sets.get("determiner", set()) | sets.get("marketing", set())
+        self.generic = sets.get("generic", set())
+        self.service = sets.get("service", set())
+        self.ing_thing = sets.get("ing_thing", set())
+        self.customer = sets.get("customer", set())
+        self.plural_keep = sets.get("plural_keep", set())
+        self.places = {row["text"].lower() for row in self.data["places"]}
+        self.places.update({"california", "los angeles", "usa", "us", "u.s.", "united states", "america"})
+        self.cert_res = [re.compile(row["regex"], re.I) for row in self.data["certifications"]]
+        self.triggers = PhraseMatcher(self.nlp.vocab, attr="LOWER")
+        self.marketing = PhraseMatcher(self.nlp.vocab, attr="LOWER")
+        tok = self.nlp.tokenizer
+        trig = [tok(t) for t in sets.get("trigger", [])]
+        mark = [tok(t) for t in sets.get("marketing", []) if " " in t or "-" in t]
+        if trig:
+            self.triggers.add("TRIGGER", trig)
+        if mark:
+            self.marketing.add("MARKETING", mark)
+
+    # -- reading ------------------------------------------------------------------------
+    def __call__(self, doc: Doc) -> Doc:
+        marketing = {i for _, s, e in self.marketing(doc) for i in range(s, e)}
+        if doc._.ef_source == "product_list":
+            found = self._from_list(doc, marketing)
+        else:
+            found = self._from_prose(doc, marketing)
+        doc._.ef_products = found
+        return doc
+
+    def _from_list(self, doc: Doc, marketing: set[int]) -> list[dict]:
+        """A catalogue entry: each part between separators is one product name."""
+        found = []
+        pieces: list[list] = [[]]
+        for token in doc:
+            if token.text in {";", "|", "•", "·", "\u2022"} or ("\n" in token.text and token.is_space):
+                pieces.append([])
+            else:
+                pieces[-1].append(token)
+        sentence = doc.text.strip()
+        for piece in pieces:
+            if not piece:
+                continue
+            span = doc[piece[0].i : piece[-1].i + 1]
+            # "Nitrile exam gloves, powder free": the words after a comma describe the first part.
+            comma = next((t.i for t in span if t.text == ","), None)
+            if comma is not None and comma > span.start:
+                span = doc[span.start : comma]
+            item = self._clean(span, marketing, cut_at_stop=False)
+            if isinstance(item, dict):
+                item.update(sentence=sentence, method="product_list")
+                found.append(item)
+        return found
+
+    def _from_prose(self, doc: Doc, marketing: set[int]) -> list[dict]:
+        found = []
+        trig_ends: dict[int, int] = {}
+        for _, start, end in self.triggers(doc):
+            trig_ends[start] = max(trig_ends.get(start, 0), end)
+        if not trig_ends:
+            return found
+        has_chunks = self.use_noun_chunks and doc.has_annotation("DEP")
+        for sent in sentences(doc):
+            starts = sorted(s for s in trig_ends if sent.start <= s < sent.end)
+            used_until = -1
+            for start in starts:
+                end = trig_ends[start]
+                if end <= used_until or end >= sent.end:
+                    continue
+                region_end = self._region_end(doc, end, sent.end, starts)
+                used_until = region_end
+                region = doc[end:region_end]
+                if has_chunks:
+                    items = self._chunk_items(region)
+                    method = "noun_chunk"
+                else:
+                    items = self._split_items(region)
+                    method = "pattern"
+                for span in items:
+                    item = self._clean(span, marketing, cut_at_stop=True)
+                    if isinstance(item, dict):
+                        item.update(sentence=sent.text.strip(), method=method)
+                        found.append(item)
+        return found
+
+    def _region_end(self, doc: Doc, start: int, sent_end: int, trigger_starts: list[int]) -> int:
+        """The region runs to the sentence end, another trigger, or a clause break."""
+        for i in range(start, sent_end):
+            if i > start and i in trigger_starts:
+                return i
+            text = doc[i].text
+            if text in {".", "!", "?", ":"} and i > start:
+                return i
+            if text == "," and i + 1 < sent_end and doc[i + 1].lower_ in {"which", "who", "where", "while", "so", "but"}:
+                return i
+        return sent_end
+
+    def _split_items(self, region: Span) -> list[Span]:
+        items, begin, depth = [], region.start, 0
+        doc = region.doc
+        for token in region:
+            if token.text in CLOSE_OPEN:
+                depth += 1
+            elif token.text in CLOSE_OPEN.values():
+                depth = max(0, depth - 1)
+            if depth == 0 and token.lower_ in ITEM_SPLIT:
+                if token.i > begin:
+                    items.append(doc[begin : token.i])
+                begin = token.i + 1
+        if region.end > begin:
+            items.append(doc[begin : region.end])
+        return items
+
+    def _chunk_items(self, region: Span) -> list[Span]:
+        chunks = [c for c in region.doc.noun_chunks if c.start >= region.start and c.end <= region.end]
+        if not chunks:
+            return self._split_items(region)
+        out = []
+        for chunk in chunks:
+            out.extend(self._split_items(chunk))
+        return out
+
+    def _clean(self, span: Span, marketing: set[int], *, cut_at_stop: bool) -> dict | str:
+        """The product name in ``span``, or the reason it is not one."""
+        tokens = []
+        depth = 0
+        for token in span:
+            if token.text in CLOSE_OPEN:
+                depth += 1
+                continue
+            if token.text in CLOSE_OPEN.values():
+                depth = max(0, depth - 1)
+                continue
+            if depth:
+                continue
+            if cut_at_stop and tokens and token.lower_ in self.stop:
+                break
+            if token.i in marketing or token.is_space:
+                continue
+            tokens.append(token)
+        # leading determiners, quantities, marketing words and stray punctuation
+        while tokens and (
+            tokens[0].lower_ in self.determiner or tokens[0].is_punct or tokens[0].like_num
+        ):
+            tokens.pop(0)
+        while tokens and (tokens[-1].is_punct or tokens[-1].lower_ in self.determiner):
+            tokens.pop()
+        tokens = [t for t in tokens if t.lower_ not in self.sets.get("marketing", ())]
+        if not tokens:
+            return "empty"
+        if len(tokens) > self.max_item_tokens:
+            return "too long"
+        if not any(t.is_alpha for t in tokens):
+            return "no words"
+        head = tokens[-1]
+        head_lower = head.lower_
+        head_lemma = (head.lemma_ or head.text).lower()
+        words = [t.lower_ for t in tokens]
+        phrase = " ".join(words)
+        if head_lower in self.generic and len(tokens) == 1:
+            return "generic"
+        if head_lower in self.service or head_lemma in self.service or phrase in self.service:
+            return "service"
+        if head_lower.endswith("ing") and head_lower not in self.ing_thing and head_lower not in self.generic:
+            return "service"
+        if head_lower in self.customer or head_lemma in self.customer:
+            return "customer"
+        if phrase in self.places or (len(tokens) == 1 and head.text.lower() in self.places):
+            return "place"
+        surface = span.doc[tokens[0].i : tokens[-1].i + 1].text
+        if any(rx.search(surface) for rx in self.cert_res):
+            return "certification"
+        # Only a plural head is lemmatised: the lookup table would also turn "fencing" into
+        # "fence" and "clothes" into "clothe".
+        keep = head_lower in self.ing_thing or head_lower in self.plural_keep or not head_lower.endswith("s")
+        lemma = head_lower if keep or not head_lemma.isalpha() else head_lemma
+        normal = " ".join(words[:-1] + [lemma])
+        normal = re.sub(r"\s*-\s*", "-", normal)
+        normal = re.sub(r"\s+", " ", normal).strip()
+        return {"product": normal, "surface": surface, "start_char": tokens[0].idx}

@@ -1,0 +1,135 @@
+"""Shared helpers for the ``ef_*`` components: lexicon loading, saving and sentence iteration.
+
+Why one module: the product and signal components both read JSONL word lists that ship in
+``nlp/data/patterns/`` and both save them inside the pipeline directory (spaCy's habit, as
+``span_ruler`` does), so a saved pipeline reloads with no access to this source tree.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from spacy.tokens import Doc, Span
+
+PATTERNS_DIR = Path(__file__).resolve().parent.parent / "data" / "patterns"
+
+# Evidence passed along with each doc: set before the pipeline runs ("description" or
+# "product_list"), so a component knows whether it reads prose or a catalogue entry.
+if not Doc.has_extension("ef_source"):
+    Doc.set_extension("ef_source", default="description")
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    """Read one JSON object per non-empty line; a bad line raises with its line number."""
+    rows = []
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{number}: not JSON ({exc.msg})") from exc
+    return rows
+
+
+def write_jsonl(path: Path, rows: Iterable[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def grouped(rows: Iterable[dict], key: str = "set", value: str = "text") -> dict[str, list[str]]:
+    """``[{"set": "stop", "text": "for"}, ...]`` -> ``{"stop": ["for", ...]}`` (order kept)."""
+    out: dict[str, list[str]] = {}
+    for row in rows:
+        out.setdefault(row[key], []).append(row[value])
+    return out
+
+
+def place_rows() -> list[dict]:
+    """Country names from pycountry plus the project's aliases, demonyms and regions.
+
+    pycountry gives official and common names (ISO 3166); people write "the UK", "South
+    Korea", "Japanese", which pycountry does not hold, so those are the project's own list.
+    """
+    import pycountry
+
+    rows: list[dict] = []
+    seen: set[tuple[str, str]] = set()
+
+    def add(text: str, iso3: str, kind: str) -> None:
+        text = text.strip()
+        if text and (text, iso3) not in seen:
+            seen.add((text, iso3))
+            rows.append({"text": text, "iso3": iso3, "kind": kind})
+
+    for country in pycountry.countries:
+        for attr in ("name", "common_name", "official_name"):
+            value = getattr(country, attr, None)
+            # "Korea, Republic of" style names are never written that way in prose.
+            if value and "," not in value:
+                add(value, country.alpha_3, "name")
+    for row in read_jsonl(PATTERNS_DIR / "countries.jsonl"):
+        add(row["text"], row["iso3"], row["kind"])
+    for row in read_jsonl(PATTERNS_DIR / "regions.jsonl"):
+        add(row["text"], "", "region")
+    return rows
+
+
+def sentences(doc: Doc) -> Iterator[Span]:
+    """Sentences, also cut at line breaks (listings join fields with newlines, not full stops)."""
+    if doc.has_annotation("SENT_START"):
+        sents = doc.sents
+    else:
+        sents = [doc[:]]
+    for sent in sents:
+        start = sent.start
+        for token in sent:
+            if "\n" in token.text and token.is_space:
+                if token.i > start:
+                    yield doc[start : token.i]
+                start = token.i + 1
+        if sent.end > start:
+            yield doc[start : sent.end]
+
+
+class LexiconComponent:
+    """Word-list data a component loads at ``initialize`` and saves with the pipeline.
+
+    Subclasses set ``default_lexicon`` (a registered loader) and ``_compile()``; the data is a
+    dict of JSONL row lists, written one file per key so a saved pipeline reloads offline.
+    """
+
+    data_keys = ("words", "places", "certifications")
+    default_lexicon = staticmethod(lambda: {})
+
+    def _start(self, nlp, name: str) -> None:
+        self.nlp = nlp
+        self.name = name
+        self.data: dict = {key: [] for key in self.data_keys}
+        self._compile()
+
+    def _compile(self) -> None:  # pragma: no cover - each component has its own
+        raise NotImplementedError
+
+    def initialize(self, get_examples=None, *, nlp=None, lexicon: dict | None = None):
+        """Load the word lists (from ``[initialize.components.<name>.lexicon]``)."""
+        self.data = lexicon if lexicon is not None else self.default_lexicon()
+        self._compile()
+
+    def to_disk(self, path, exclude=tuple()):
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        for key in self.data_keys:
+            write_jsonl(path / f"{key}.jsonl", self.data[key])
+
+    def from_disk(self, path, exclude=tuple()):
+        path = Path(path)
+        self.data = {key: read_jsonl(path / f"{key}.jsonl") for key in self.data_keys}
+        self._compile()
+        return self

@@ -1,0 +1,52 @@
+"""ef_products: what a firm makes, from prose and from product lists, and what it is not."""
+
+from __future__ import annotations
+
+import pytest
+
+from nlp.pipeline import build_pipeline, load_pipeline, save_pipeline
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return build_pipeline(hs_hints=False)
+
+
+def products(nlp, text, source="description"):
+    doc = nlp.make_doc(text)
+    doc._.ef_source = source
+    return [p["product"] for p in nlp(doc)._.ef_products]
+
+
+def test_list_after_trigger_is_split_and_normalised(nlp):
+    found = products(nlp, "Acme is a leading manufacturer of high-quality stainless steel valves, hydraulic pumps and custom gaskets for the aerospace industry.")
+    assert found == ["stainless steel valve", "hydraulic pump", "gasket"]
+
+
+def test_services_customers_places_and_certifications_are_not_products(nlp):
+    found = products(nlp, "We offer CNC machining services, design engineering, Japan, ISO 9001 and aerospace customers.")
+    assert found == []
+
+
+def test_evidence_sentence_and_method_are_kept(nlp):
+    doc = nlp("Family owned since 1950. Our products include almond butter and roasted pistachios.")
+    item = doc._.ef_products[0]
+    assert item["sentence"] == "Our products include almond butter and roasted pistachios."
+    assert item["method"] == "pattern"
+    assert item["surface"] == "almond butter"
+
+
+def test_product_list_entry_keeps_the_name_not_the_attribute(nlp):
+    assert products(nlp, "Nitrile exam gloves, powder free; Premium face masks", "product_list") == ["nitrile exam glove", "face mask"]
+
+
+def test_prose_without_a_trigger_gives_nothing(nlp):
+    assert products(nlp, "Call us today for a quote. Visit our showroom in Fresno.") == []
+
+
+def test_pipeline_round_trips_through_disk_with_its_word_lists(nlp, tmp_path):
+    save_pipeline(nlp, tmp_path / "pipe")
+    assert (tmp_path / "pipe" / "ef_products" / "words.jsonl").exists()
+    again = load_pipeline(tmp_path / "pipe")
+    text = "We manufacture wooden pallets and cedar fencing."
+    assert [p["product"] for p in again(text)._.ef_products] == products(nlp, text) == ["wooden pallet", "cedar fencing"]
