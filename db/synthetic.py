@@ -93,7 +93,8 @@ def band_of(score: float) -> str:
 
 
 def _id(*parts) -> str:
-    return hashlib.sha1("\n".join(map(str, parts)).encode()).hexdigest()[:10]
+    """16 hex digits: no collision at millions of rows (10 digits collided at 1.6M hints)."""
+    return hashlib.sha1("\n".join(map(str, parts)).encode()).hexdigest()[:16]
 
 
 CHAPTER_TITLES = {
@@ -162,7 +163,8 @@ def populate(work_db, firms: int = 60, seed: int = 7, batch: int = 20000) -> dic
                        "estimator": "synthetic", "card": "Synthetic rows for tests and benchmarks."})
     for i in range(firms):
         xss = i == 0
-        firm_id = XSS_FIRM_ID if xss else "F" + _id("firm", seed, i)
+        # "F" + 10 hex digits, unique by construction (the index), hash-looking by the prefix.
+        firm_id = XSS_FIRM_ID if xss else "F" + _id("firm", seed)[:4] + f"{i:06x}"
         city, county, zip_code, lat, lon = PLACES[rng.randrange(len(PLACES))]
         name = XSS_NAME if xss else f"{rng.choice(WORDS)} {rng.choice(WORDS)} {rng.choice(SUFFIX)} {i}"
         made = rng.sample(PRODUCTS, rng.randint(1, 3))

@@ -174,3 +174,12 @@ def test_map_page_loads_without_script_errors(server, watched):
     assert any(url.endswith("/static/tile.png") for url in tiles)
     assert watched.errors == [], watched.errors
     assert watched.blocked == [], watched.blocked
+
+
+def test_chart_link_draws_a_chart(server, watched):
+    page = watched.page
+    page.goto(server + "/")
+    page.locator("a", has_text="score by county").first.click()
+    page.wait_for_url("**score_distribution_by_county*")
+    page.wait_for_selector(".vega-embed canvas, .vega-embed svg", timeout=15000)
+    assert watched.errors == [] and watched.blocked == []

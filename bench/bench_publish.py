@@ -1,0 +1,244 @@
+"""Benchmark: publish at N firms, then Datasette latency against a no-index, no-FTS baseline.
+
+    python bench/bench_publish.py --firms 400000
+
+Steps: a synthetic working database of N firms (``db.synthetic``: fictional rows shaped like
+the contract, every table filled); ``publish`` into the project's database; a baseline copy of
+it with the project's indexes, full-text tables and statistics dropped (primary keys kept).
+Each is served by the real ``datasette serve`` command ``db.serve`` runs (same settings,
+metadata, plugins), one client sends the same requests one after another, and p50/p95 are
+reported for:
+
+- "Find my firm": the canned query (FTS5) vs the same search as ``LIKE`` on every word;
+- a facet page: opportunities filtered by county, sorted by score, facets county/band/chapter
+  (HTML and JSON), and the directory filtered by county with its four facets;
+- a firm profile page (HTML, with the profile plugin's queries).
+
+Prints a markdown section on stdout (bench/run_all.py stitches it into docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from db.publish import inspect_data, inspect_path, publish  # noqa: E402
+from db.serve import datasette_command, load_metadata  # noqa: E402
+from db.synthetic import populate  # noqa: E402
+
+TARGET_P95_MS = 100.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def make_baseline(published: Path, baseline: Path) -> None:
+    """The same data with the project's indexes, FTS tables and statistics removed."""
+    shutil.copyfile(published, baseline)
+    conn = sqlite3.connect(baseline)
+    indexes = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index' AND sql IS NOT NULL")]
+    for name in indexes:
+        conn.execute(f"DROP INDEX [{name}]")
+    for name in ("firms_fts", "products_fts"):
+        conn.execute(f"DROP TABLE IF EXISTS [{name}]")
+    conn.execute("DROP TABLE IF EXISTS sqlite_stat1")
+    conn.commit()
+    conn.execute("VACUUM")
+    counts = {
+        name: conn.execute(f"SELECT count(*) FROM [{name}]").fetchone()[0]
+        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")
+    }
+    conn.close()
+    inspect_path(baseline).write_text(json.dumps(inspect_data(baseline, baseline, counts)))
+
+
+class Server:
+    """A real ``datasette serve`` on a free loopback port (killed by its own pid)."""
+
+    def __init__(self, database: Path, folder: Path):
+        metadata = database.parent / f"metadata-{os.getpid()}.json"
+        metadata.write_text(json.dumps(load_metadata(database, public=True)))
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(
+            datasette_command(database, metadata, port=self.port),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.time() + 120
+        while True:
+            try:
+                urllib.request.urlopen(self.base + "/-/versions.json", timeout=2).read()
+                return
+            except OSError:
+                if self.proc.poll() is not None or time.time() > deadline:
+                    self.close()
+                    raise RuntimeError("datasette did not start")
+                time.sleep(0.3)
+
+    def get(self, path: str) -> tuple[float, int, bytes]:
+        started = time.perf_counter()
+        try:
+            with urllib.request.urlopen(self.base + path, timeout=60) as r:
+                body, status = r.read(), r.status
+        except urllib.error.HTTPError as exc:
+            body, status = exc.read(), exc.code
+        return (time.perf_counter() - started) * 1000, status, body
+
+    def close(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def measure(server: Server, paths: list[str], warmup: int = 3) -> dict:
+    for path in paths[:warmup]:
+        server.get(path)
+    times, statuses, timeouts = [], {}, 0
+    for path in paths:
+        ms, status, body = server.get(path)
+        times.append(ms)
+        statuses[status] = statuses.get(status, 0) + 1
+        if b"facet_timed_out" in body or b"timed out" in body.lower():
+            if b'"timed_out": []' not in body and b'"facets_timed_out": []' not in body:
+                timeouts += 1
+    times.sort()
+    return {
+        "n": len(times),
+        "p50": statistics.median(times),
+        "p95": times[min(len(times) - 1, int(round(0.95 * len(times))) - 1)],
+        "statuses": statuses,
+        "timeouts": timeouts,
+    }
+
+
+def like_sql(words: list[str]) -> str:
+    clauses = " and ".join(f"name like '%{w.replace(chr(39), '')}%'" for w in words)
+    return (
+        "select firm_id, name, city, county, top_products, website from firms "
+        f"where {clauses} order by name limit 50"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--firms", type=int, default=400000)
+    parser.add_argument("--requests", type=int, default=60, help="requests per measured query")
+    parser.add_argument("--keep", type=Path, help="folder to keep the databases in")
+    args = parser.parse_args()
+    folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-publish-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    # Same file name for both (Datasette names a database by its file; metadata and templates
+    # are keyed on "export_finder"), in two folders.
+    work, published = folder / "work.db", folder / "export_finder.db"
+    (folder / "baseline").mkdir(exist_ok=True)
+    baseline = folder / "baseline" / "export_finder.db"
+    log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
+
+    if not work.exists():
+        started = time.perf_counter()
+        populate(work, firms=args.firms, seed=2024)
+        log(f"synthetic working db: {time.perf_counter() - started:.0f} s")
+    started = time.perf_counter()
+    summary = publish(work, published)
+    publish_s = time.perf_counter() - started
+    log(f"publish: {publish_s:.0f} s")
+    make_baseline(published, baseline)
+
+    rng = random.Random(1)
+    conn = sqlite3.connect(published)
+    firms = conn.execute("SELECT firm_id, name FROM firms ORDER BY random() LIMIT ?", [args.requests]).fetchall()
+    counties = [r[0] for r in conn.execute("SELECT DISTINCT county FROM firms WHERE county IS NOT NULL")]
+    conn.close()
+    q = urllib.parse.quote
+    names = [name.split() for _fid, name in firms]
+    cases = {
+        "Find my firm (name words)": (
+            [f"/export_finder/find_my_firm.json?name={q(' '.join(w))}" for w in names],
+            [f"/export_finder.json?sql={q(like_sql(w))}" for w in names],
+        ),
+        "Facet page: opportunities by county, sorted by score, 3 facets (HTML)": (
+            [f"/export_finder/opportunities?county={q(rng.choice(counties))}" for _ in firms],
+            None,
+        ),
+        "Facet page: same, JSON": (
+            [f"/export_finder/opportunities.json?county={q(rng.choice(counties))}" for _ in firms],
+            None,
+        ),
+        "Directory by county, 4 facets incl. 2 array facets (HTML)": (
+            [f"/export_finder/firms?county={q(rng.choice(counties))}" for _ in firms],
+            None,
+        ),
+        "Firm profile page (HTML)": ([f"/export_finder/firms/{fid}" for fid, _ in firms], None),
+    }
+    results = {}
+    for label, server_db in (("project", published), ("baseline", baseline)):
+        server = Server(server_db, folder)
+        try:
+            for case, (project_paths, baseline_paths) in cases.items():
+                paths = project_paths if label == "project" or baseline_paths is None else baseline_paths
+                results[(case, label)] = measure(server, paths)
+                r = results[(case, label)]
+                log(f"{label:8} {case}: p50 {r['p50']:.1f} ms, p95 {r['p95']:.1f} ms {r['statuses']}")
+        finally:
+            server.close()
+
+    lines = [
+        "## Publish and Datasette (`bench/bench_publish.py`)",
+        "",
+        f"Synthetic working database of **{args.firms:,} firms** (fictional rows from `db/synthetic.py`, every "
+        f"table filled: {summary['tables']['products']:,} products, {summary['tables']['hs_hints']:,} HS hints, "
+        f"{summary['tables']['signals']:,} signals, {summary['tables']['score_reasons']:,} reasons). "
+        f"`publish` built it in **{publish_s:.0f} s** ({summary['bytes'] / 1e6:.0f} MB). Baseline: the same "
+        "file with the project's indexes, FTS tables and statistics dropped (primary keys kept); "
+        "Find my firm then runs as `LIKE` on each word. Both served by the same `datasette serve` "
+        f"command (immutable, inspect file, same settings and plugins), one client, {args.requests} "
+        "requests per line after 3 warm-up requests; the client shares the machine's cores with the server.",
+        "",
+        "| request | project p50 | project p95 | baseline p50 | baseline p95 | p95 target 100 ms |",
+        "|---|---|---|---|---|---|",
+    ]
+    for case in cases:
+        p, b = results[(case, "project")], results[(case, "baseline")]
+        note = "met" if p["p95"] < TARGET_P95_MS else "**missed**"
+        extra = []
+        for label, r in (("project", p), ("baseline", b)):
+            bad = {k: v for k, v in r["statuses"].items() if k != 200}
+            if bad:
+                extra.append(f"{label} statuses {bad}")
+            if r["timeouts"]:
+                extra.append(f"{label}: {r['timeouts']} pages with a timed-out facet or query")
+        lines.append(
+            f"| {case} | {p['p50']:.1f} ms | {p['p95']:.1f} ms | {b['p50']:.1f} ms | {b['p95']:.1f} ms | "
+            f"{note}{'; ' + '; '.join(extra) if extra else ''} |"
+        )
+    print("\n".join(lines))
+    if not args.keep:
+        shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
