@@ -1,0 +1,85 @@
+"""Scrapy settings: polite by default, every limit explicit.
+
+Why each value: we read other people's sites, so the crawl identifies itself (user agent with a
+contact URL), obeys robots.txt, spaces its requests (AutoThrottle over a per-domain cap), gives
+up on pages that are too big, too slow or too deep, and can stop and resume (JOBDIR, set per run
+by ``crawler.run``). ``FAST_OVERRIDES`` lifts the politeness limits; it is meant only for loopback
+benchmarks and tests against servers we run ourselves.
+
+Scrapy 2.19 traps (see STACK.md): spiders define ``async def start()`` (``start_requests()``
+alone is silently ignored); ``REMOTE_CONTROL_ENABLED`` must be off or Scrapy opens a port and
+writes under ``~``; ``ROBOTSTXT_OBEY`` defaults to False outside a startproject template.
+"""
+
+BOT_NAME = "ca-export-finder"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+USER_AGENT = "ca-export-finder/0.1 (+https://github.com/ca-export-finder/ca-export-finder; trade-directory research crawler)"
+ROBOTSTXT_OBEY = True
+REMOTE_CONTROL_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+# Politeness: at most 2 requests in flight per site, at least half a second apart, slowed
+# further by AutoThrottle when the site answers slowly.
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 0.5
+RANDOMIZE_DOWNLOAD_DELAY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+
+# Failures: retry server errors and 429 (Retry-After honoured by the delay), a few times only.
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 4 * 1024 * 1024  # a directory page over 4 MB is not a directory page
+DOWNLOAD_WARNSIZE = 1024 * 1024
+# A truncated body (connection closed early) is still parsed: a half page may hold a good
+# listing; the response carries the "dataloss" flag and the spider counts it.
+DOWNLOAD_FAIL_ON_DATALOSS = False
+REDIRECT_MAX_TIMES = 5
+
+# Limits: pagination on configured sources needs depth, generic mode sets its own lower limit.
+DEPTH_LIMIT = 0
+DEPTH_PRIORITY = 0
+CLOSESPIDER_PAGECOUNT = 0  # set from --max-pages
+CLOSESPIDER_ERRORCOUNT = 0
+
+# One item per detail page: Scrapy's default of 100 parallel item tasks per response costs a
+# quarter of the throughput for nothing (profiled, STACK.md).
+CONCURRENT_ITEMS = 16
+
+ITEM_PIPELINES = {
+    "crawler.pipelines.clean.CleanPipeline": 100,
+    "crawler.pipelines.validate.ValidatePipeline": 200,
+    "crawler.pipelines.store.StorePipeline": 900,
+}
+
+# Development cache: off by default, `HTTPCACHE_ENABLED=1` in the environment or settings to
+# replay pages while working on selectors without touching the site again.
+HTTPCACHE_ENABLED = False
+HTTPCACHE_DIR = "httpcache"
+HTTPCACHE_EXPIRATION_SECS = 24 * 3600
+HTTPCACHE_IGNORE_HTTP_CODES = [500, 502, 503, 504, 429]
+
+# Disk queues when JOBDIR is set (crawler.run always sets it): memory stays flat on big sites.
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
+SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
+
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"
+
+# Lifted politeness, for loopback benchmarks and tests only.
+FAST_OVERRIDES = {
+    "CONCURRENT_REQUESTS": 32,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 32,
+    "DOWNLOAD_DELAY": 0,
+    "RANDOMIZE_DOWNLOAD_DELAY": False,
+    "AUTOTHROTTLE_ENABLED": False,
+    "DOWNLOAD_TIMEOUT": 15,
+    "LOG_LEVEL": "WARNING",
+}

@@ -1,0 +1,1 @@
+"""One thin spider per declared source (crawler/sources.yaml), plus ``generic`` for any site."""
