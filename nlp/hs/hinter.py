@@ -1,0 +1,157 @@
+"""``get_hinter().hint(texts)``: ranked HS 2022 hints with calibrated confidence and reasons.
+
+Order of evidence: a valid code written in the text wins outright (method ``code-in-text``);
+otherwise the gated ranker (``ranker.py``) scores candidate headings from the encoder, TF-IDF,
+the lexicon and the nearest labelled examples (method ``ranker``; ``fusion`` when no trained
+ranker ships). ``confidence`` is the calibrated probability that the hint's heading (hs4) is
+right; hints below ``UNCERTAIN_BELOW`` are returned with ``uncertain: True`` and must never be
+shown as a fact.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from . import HS_EDITION
+from .codes import find_codes
+from .corpus import load_corpus
+from .encoder import get_encoder
+from .lexicon import get_lexicon, load_lexicon
+from .nomenclature import DATA_DIR, get
+from .ranker import Ranker, build_candidates, fallback_scores
+from .retrieval import Index
+
+RANKER_FILE = DATA_DIR / "ranker.json"
+UNCERTAIN_BELOW = 0.5  # documented in docs/nlp.md: below it, the heading is wrong at least half the time
+MAX_CHARS = 2000
+
+
+def lexicon_examples(entries: list[dict]) -> list[dict]:
+    return [{"text": e["term"], "hs4": e["hs4"], "hs6": e.get("hs6") or "", "group": f"lex:{e['line']}"}
+            for e in entries]
+
+
+def _short(text: str, n: int = 70) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+class Hinter:
+    hs_edition = HS_EDITION
+
+    def __init__(self, index: Index | None = None, ranker: Ranker | None = None, lexicon=None,
+                 uncertain_below: float = UNCERTAIN_BELOW):
+        self.lexicon = lexicon if lexicon is not None else get_lexicon()
+        if index is None:
+            examples = load_corpus() + lexicon_examples(self.lexicon.entries)
+            index = Index(examples, self.lexicon.entries)
+        self.index = index
+        if ranker is None and RANKER_FILE.exists():
+            ranker = Ranker.load(RANKER_FILE)
+        self.ranker = ranker
+        self.uncertain_below = uncertain_below
+        self.encoder = get_encoder()
+        self._lock = threading.Lock()
+
+    @property
+    def method(self) -> str:
+        return "ranker" if self.ranker is not None else "fusion"
+
+    def hint(self, texts: list[str], top: int = 5, exclude_groups=None) -> list[list[dict]]:
+        """Hints for each text, best first; ``[]`` for an empty or code-free blank text."""
+        results: list[list[dict]] = [[] for _ in texts]
+        clean = [(t or "")[:MAX_CHARS] if isinstance(t, str) else "" for t in texts]
+        todo = [i for i, t in enumerate(clean) if t.strip()]
+        if not todo or top <= 0:
+            return results
+        model_texts = [clean[i] for i in todo]
+        vecs = self.encoder.encode(model_texts)
+        excl = None if exclude_groups is None else [exclude_groups[i] for i in todo]
+        cands = build_candidates(self.index, model_texts, vecs, self.lexicon, excl)
+        for i, text, c in zip(todo, model_texts, cands):
+            results[i] = self._hints_for(text, c, top)
+        return results
+
+    def _hints_for(self, text: str, c, top: int) -> list[dict]:
+        ix = self.index
+        if self.ranker is not None:
+            _, conf = self.ranker.scores(c.X)
+        else:
+            conf = fallback_scores(c.X)
+        order = np.argsort(-conf)
+        hints: list[dict] = []
+        written = [k for k in find_codes(text) if k["valid"]]
+        used: set[str] = set()
+        for k in written:
+            hs4 = k["hs4"]
+            h = ix.head_pos.get(hs4)
+            hs6 = k["hs6"]
+            if hs6 is None and h is not None and c.sub_scores.get(h):
+                hs6 = ix.sub_codes[c.sub_scores[h][0][0]]
+            elif hs6 is None:
+                subs = np.where(ix.sub_head == h)[0]
+                hs6 = ix.sub_codes[subs[0]] if len(subs) else hs4 + "00"
+            key = hs6
+            if key in used:
+                continue
+            used.add(key)
+            hints.append(self._hint(hs6, 0.97 if k["level"] == "subheading" else 0.95, "code-in-text",
+                                    f"code {k['raw']} written in the text ({k['kind'].upper().replace('_', ' ')}), "
+                                    f"valid in HS 2022: {hs4} {get(hs4)['description']}"))
+        for r in order:
+            if len(hints) >= top:
+                break
+            h = c.heads[r]
+            subs = c.sub_scores.get(h) or []
+            if not subs:
+                continue
+            hs6 = ix.sub_codes[subs[0][0]]
+            if hs6 in used or ix.head_codes[h] in {x["hs4"] for x in hints}:
+                continue
+            used.add(hs6)
+            p = float(conf[r])
+            if written:
+                p = min(p, 0.05)
+            hints.append(self._hint(hs6, p, self.method, self._explain(text, c, r, h, hs6)))
+        return hints[:top]
+
+    def _hint(self, hs6: str, conf: float, method: str, explanation: str) -> dict:
+        conf = float(min(max(conf, 0.0), 1.0))
+        return {"hs6": hs6, "hs4": hs6[:4], "hs2": hs6[:2], "confidence": round(conf, 4),
+                "uncertain": conf < self.uncertain_below, "method": method,
+                "hs_edition": HS_EDITION, "explanation": explanation}
+
+    def _explain(self, text, c, r, h, hs6) -> str:
+        from .ranker import FEATURES
+
+        ix = self.index
+        code = ix.head_codes[h]
+        head_desc = get(code)["description"]
+        x = c.X[r]
+        parts = []
+        if h in c.lex_terms:
+            parts.append(f"trade term '{c.lex_terms[h]}' is listed under heading {code}")
+        if h in c.neighbour and x[FEATURES.index("knn_max")] >= 0.6:
+            ex, sim = c.neighbour[h]
+            parts.append(f"closest labelled example '{_short(ex, 50)}' (similarity {sim:.2f})")
+        parts.append(f"text similarity {x[FEATURES.index('enc_sub')]:.2f} to the subheading wording")
+        return (f"'{_short(text, 60)}' matched heading {code}: {_short(head_desc, 90)}; "
+                f"subheading {hs6}: {_short(get(hs6)['description'], 90)} ({'; '.join(parts)})")
+
+
+_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _build_hinter() -> Hinter:
+    return Hinter()
+
+
+def get_hinter() -> Hinter:
+    """The process-wide hinter (built once: nomenclature vectors, corpus, ranker)."""
+    with _LOCK:
+        return _build_hinter()

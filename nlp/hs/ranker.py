@@ -1,0 +1,217 @@
+"""Candidate headings and their features, and the learned ranker that scores them.
+
+For each text, candidate headings come from four searches (encoder over heading and subheading
+texts, TF-IDF over headings, nearest labelled examples, lexicon terms). Each candidate gets the
+features below; a model trained on the project's corpus (``train.py``) turns them into the
+probability that the candidate is the right heading, then an isotonic map fitted on held-out
+folds makes that probability honest. The nearest-example features are *gated*: ``nn_gap`` says
+how far the best example of this heading is from the best example of any heading, and ``seen``
+whether the heading has examples at all, so the model learns to trust the neighbours only when
+one is close, and to fall back on the nomenclature text for headings the corpus never saw.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+
+FEATURES = [
+    "enc_head", "enc_sub", "enc_rank", "tfidf", "tfidf_rank", "knn_max", "knn_vote", "knn_top1",
+    "nn_sim", "nn_gap", "seen", "lex", "lex_any", "chap_vote", "chap_enc", "enc_margin",
+]
+K_NEIGHBOURS = 15
+TAU = 0.05
+N_ENC, N_TFIDF = 12, 8
+
+
+@dataclass
+class Candidates:
+    """Candidate headings for one text, their feature rows and per-subheading scores."""
+
+    heads: list[int]
+    X: np.ndarray
+    sub_scores: dict[int, list[tuple[int, float]]] = field(default_factory=dict)
+    lex_terms: dict[int, str] = field(default_factory=dict)
+    neighbour: dict[int, tuple[str, float]] = field(default_factory=dict)
+
+
+def build_candidates(index, texts, vecs, lexicon, exclude_groups=None) -> list[Candidates]:
+    """Features for every candidate heading of every text (vectorised per batch).
+
+    ``exclude_groups[i]`` hides examples of that group from text ``i`` (leave-one-group-out
+    features for training, so a row never finds itself or its own rewordings).
+    """
+    n = len(texts)
+    if n == 0:
+        return []
+    S_head = vecs @ index.E_head.T                      # (n, H)
+    S_sub = vecs @ index.E_sub.T                        # (n, S)
+    H = len(index.head_codes)
+    sub_max = np.full((n, H), -1.0, dtype=np.float32)
+    for i in range(n):
+        np.maximum.at(sub_max[i], index.sub_head, S_sub[i])
+    enc = np.maximum(S_head, sub_max)
+    T = (index.tfidf.transform(texts) @ index.T_head.T).toarray().astype(np.float32)
+    has_ex = len(index.examples) > 0
+    if has_ex:
+        S_ex = vecs @ index.E_ex.T
+        if exclude_groups is not None:
+            groups = np.array([e.get("group", "") for e in index.examples])
+            for i, g in enumerate(exclude_groups):
+                if g:
+                    S_ex[i, groups == g] = -1.0
+    seen_heads = np.zeros(H, dtype=bool)
+    if has_ex:
+        seen_heads[index.ex_head] = True
+    out = []
+    for i in range(n):
+        enc_i, t_i = enc[i], T[i]
+        enc_order = np.argsort(-enc_i)
+        enc_rank = np.empty(H, dtype=np.int32)
+        enc_rank[enc_order] = np.arange(H)
+        t_order = np.argsort(-t_i)
+        t_rank = np.empty(H, dtype=np.int32)
+        t_rank[t_order] = np.arange(H)
+        cands = list(enc_order[:N_ENC]) + [h for h in t_order[:N_TFIDF] if t_i[h] > 0]
+        knn_max = np.zeros(H, dtype=np.float32)
+        knn_vote = np.zeros(H, dtype=np.float32)
+        nn_sim, top1 = 0.0, -1
+        sub_vote: dict[int, float] = {}
+        neighbour: dict[int, tuple[str, float]] = {}
+        if has_ex:
+            row = S_ex[i]
+            k = min(K_NEIGHBOURS, len(row))
+            nbr = np.argpartition(-row, k - 1)[:k]
+            nbr = nbr[np.argsort(-row[nbr])]
+            nn_sim = float(row[nbr[0]])
+            top1 = int(index.ex_head[nbr[0]])
+            w = np.exp((row[nbr] - nn_sim) / TAU)
+            w /= w.sum()
+            for j, wj in zip(nbr, w):
+                h = int(index.ex_head[j])
+                knn_vote[h] += wj
+                if row[j] > knn_max[h]:
+                    knn_max[h] = row[j]
+                    neighbour[h] = (index.examples[j]["text"], float(row[j]))
+                s = int(index.ex_sub[j])
+                if s >= 0:
+                    sub_vote[s] = sub_vote.get(s, 0.0) + float(wj)
+            cands += [int(index.ex_head[j]) for j in nbr[:8]]
+        lex_hits = lexicon.match(texts[i]) if lexicon is not None else []
+        lex = np.zeros(H, dtype=np.float32)
+        lex_terms: dict[int, str] = {}
+        lex_sub: dict[int, float] = {}
+        for hit in lex_hits:
+            h = index.head_pos.get(hit["hs4"])
+            if h is None:
+                continue
+            if hit["n_words"] > lex[h]:
+                lex[h] = hit["n_words"]
+                lex_terms[h] = hit["term"]
+            if hit.get("hs6") in index.sub_pos:
+                lex_sub[index.sub_pos[hit["hs6"]]] = 1.0
+            cands.append(h)
+        cands = list(dict.fromkeys(int(c) for c in cands))
+        chap = index.chap_of_head
+        chap_vote_map: dict[int, float] = {}
+        chap_enc_map: dict[int, float] = {}
+        for h in cands:
+            c = int(chap[h])
+            if c not in chap_vote_map:
+                mask = chap == c
+                chap_vote_map[c] = float(knn_vote[mask].sum())
+                chap_enc_map[c] = float(enc_i[mask].max())
+        best_enc = float(enc_i[enc_order[0]])
+        X = np.zeros((len(cands), len(FEATURES)), dtype=np.float32)
+        for r, h in enumerate(cands):
+            c = int(chap[h])
+            X[r] = [
+                S_head[i, h], sub_max[i, h], 1.0 / (1 + enc_rank[h]), t_i[h], 1.0 / (1 + t_rank[h]),
+                knn_max[h], knn_vote[h], float(top1 == h), nn_sim,
+                (nn_sim - knn_max[h]) if knn_max[h] > 0 else 1.0, float(seen_heads[h]),
+                min(lex[h], 4.0), float(bool(lex_hits)), chap_vote_map[c], chap_enc_map[c],
+                best_enc - enc_i[h],
+            ]
+        sub_scores = {}
+        for h in cands:
+            subs = np.where(index.sub_head == h)[0]
+            scored = [(int(s), float(S_sub[i, s] + 0.6 * sub_vote.get(int(s), 0.0) + 0.3 * lex_sub.get(int(s), 0.0)))
+                      for s in subs]
+            scored.sort(key=lambda x: -x[1])
+            sub_scores[h] = scored
+        out.append(Candidates(cands, X, sub_scores, lex_terms, neighbour))
+    return out
+
+
+# Hand-set fusion used until a trained model exists (and as the "fusion" method's fallback).
+FALLBACK_WEIGHTS = dict(enc_sub=6.0, enc_head=2.0, tfidf=3.0, knn_vote=3.0, knn_max=2.0, lex=1.0)
+
+
+def fallback_scores(X: np.ndarray) -> np.ndarray:
+    z = np.zeros(len(X), dtype=np.float64)
+    for name, w in FALLBACK_WEIGHTS.items():
+        z += w * X[:, FEATURES.index(name)]
+    z = np.exp(z - z.max())
+    return z / z.sum()
+
+
+class Ranker:
+    """A fitted scikit-learn classifier over ``FEATURES`` plus its isotonic calibration map."""
+
+    def __init__(self, model, iso_x=None, iso_y=None, meta=None):
+        self.model = model
+        self.iso_x = None if iso_x is None else np.asarray(iso_x, dtype=np.float64)
+        self.iso_y = None if iso_y is None else np.asarray(iso_y, dtype=np.float64)
+        self.meta = meta or {}
+
+    def raw(self, X: np.ndarray) -> np.ndarray:
+        """Probability per candidate, normalised over the text's candidates."""
+        p = self.model.predict_proba(X)[:, 1].astype(np.float64)
+        s = p.sum()
+        return p / s if s > 0 else np.full(len(p), 1.0 / max(len(p), 1))
+
+    def calibrate(self, q: np.ndarray) -> np.ndarray:
+        if self.iso_x is None or len(self.iso_x) == 0:
+            return q
+        return np.interp(q, self.iso_x, self.iso_y)
+
+    def scores(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        q = self.raw(X)
+        return q, self.calibrate(q)
+
+    def to_json(self) -> dict:
+        m = self.model
+        return {"kind": "logreg", "features": FEATURES,
+                "mean": m.named_steps["scale"].mean_.tolist(),
+                "scale": m.named_steps["scale"].scale_.tolist(),
+                "coef": m.named_steps["clf"].coef_[0].tolist(),
+                "intercept": float(m.named_steps["clf"].intercept_[0]),
+                "iso_x": [] if self.iso_x is None else self.iso_x.tolist(),
+                "iso_y": [] if self.iso_y is None else self.iso_y.tolist(), "meta": self.meta}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Ranker":
+        if data.get("features") != FEATURES:
+            raise ValueError("ranker was trained on other features: run `python -m nlp.hs.train`")
+        return cls(_LinearModel(data), data.get("iso_x"), data.get("iso_y"), data.get("meta"))
+
+    @classmethod
+    def load(cls, path) -> "Ranker":
+        return cls.from_json(json.loads(open(path).read()))
+
+
+class _LinearModel:
+    """The saved logistic regression, applied with numpy (no pickle: a JSON file is inspectable)."""
+
+    def __init__(self, data: dict):
+        self.mean = np.array(data["mean"])
+        self.scale = np.array(data["scale"])
+        self.coef = np.array(data["coef"])
+        self.intercept = data["intercept"]
+
+    def predict_proba(self, X):
+        z = ((X - self.mean) / self.scale) @ self.coef + self.intercept
+        p = 1.0 / (1.0 + np.exp(-z))
+        return np.stack([1 - p, p], axis=1)

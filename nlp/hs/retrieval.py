@@ -1,0 +1,148 @@
+"""Search over the nomenclature and the labelled examples: the ranker's raw signals.
+
+One ``Index`` holds, for the 1,228 headings and 5,612 subheadings of HS 2022: their encoder
+vectors, a TF-IDF matrix (per heading: its text, its subheadings' texts and its lexicon terms),
+and the labelled examples (corpus and lexicon terms) with their vectors for the nearest-neighbour
+signals. Vectors of fixed texts are computed once and cached on disk under ``var/cache/hs``
+(keyed by a hash of the texts and the model), or read from the shipped
+``nlp/data/hs/embeddings.npz`` when it matches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from .encoder import MODEL_NAME, get_encoder
+from .nomenclature import DATA_DIR, headings, subheadings
+from .textnorm import norm, tokens
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+STOP_WORDS = sorted({t for w in ENGLISH_STOP_WORDS for t in tokens(w)})
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+CACHE_DIR = PROJECT_ROOT / "var" / "cache" / "hs"
+SHIPPED_EMBEDDINGS = DATA_DIR / "embeddings.npz"
+
+
+def _digest(texts: list[str]) -> str:
+    h = hashlib.sha256(MODEL_NAME.encode())
+    for t in texts:
+        h.update(b"\x00" + t.encode())
+    return h.hexdigest()[:20]
+
+
+def embed_fixed(texts: list[str], name: str) -> np.ndarray:
+    """Vectors for a fixed list of texts: shipped file, then disk cache, then the encoder."""
+    key = _digest(texts)
+    if SHIPPED_EMBEDDINGS.exists():
+        with np.load(SHIPPED_EMBEDDINGS) as z:
+            if f"{name}__{key}" in z.files:
+                return z[f"{name}__{key}"].astype(np.float32)
+    path = CACHE_DIR / f"{name}-{key}.npy"
+    if path.exists():
+        return np.load(path).astype(np.float32)
+    vecs = get_encoder().raw_encode(texts)
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npy")
+    np.save(tmp, vecs.astype(np.float16))
+    tmp.replace(path)
+    return vecs.astype(np.float16).astype(np.float32)
+
+
+def heading_text(h: dict) -> str:
+    return h["description"]
+
+
+class Index:
+    """Nomenclature and example vectors, with the searches the ranker and baselines need."""
+
+    def __init__(self, examples: list[dict] | None = None, lexicon_entries: list[dict] | None = None):
+        self.heads = headings()
+        self.subs = subheadings()
+        self.head_codes = [h["code"] for h in self.heads]
+        self.head_pos = {c: i for i, c in enumerate(self.head_codes)}
+        self.sub_codes = [s["code"] for s in self.subs]
+        self.sub_pos = {c: i for i, c in enumerate(self.sub_codes)}
+        self.sub_head = np.array([self.head_pos[s["parent"]] for s in self.subs])
+        self.chap_of_head = np.array([int(c[:2]) for c in self.head_codes])
+        self.E_head = embed_fixed([heading_text(h) for h in self.heads], "headings")
+        self.E_sub = embed_fixed([s["description"] for s in self.subs], "subheadings")
+        self.lexicon_entries = lexicon_entries or []
+        # TF-IDF per heading: heading + subheadings + lexicon terms (the ranker's lexical signal).
+        docs = [heading_text(h) for h in self.heads]
+        for s in self.subs:
+            docs[self.head_pos[s["parent"]]] += " ; " + s["description"]
+        for e in self.lexicon_entries:
+            docs[self.head_pos[e["hs4"]]] += " ; " + e["term"]
+        self.tfidf = TfidfVectorizer(preprocessor=norm, ngram_range=(1, 2), sublinear_tf=True,
+                                     min_df=1, stop_words=STOP_WORDS, dtype=np.float32)
+        self.T_head = self.tfidf.fit_transform(docs)
+        # Baseline TF-IDF: every description its own document, nomenclature only.
+        self.base_docs_head = np.concatenate([np.arange(len(self.heads)), self.sub_head])
+        self.base_tfidf = TfidfVectorizer(preprocessor=norm, sublinear_tf=True, stop_words=STOP_WORDS,
+                                          dtype=np.float32)
+        self.T_base = self.base_tfidf.fit_transform(
+            [heading_text(h) for h in self.heads] + [s["description"] for s in self.subs])
+        self.set_examples(examples or [])
+
+    def set_examples(self, examples: list[dict]) -> None:
+        """Labelled examples for the neighbour signals (corpus rows and lexicon terms)."""
+        self.examples = examples
+        if examples:
+            self.E_ex = get_encoder().encode([e["text"] for e in examples]) if len(examples) < 50 else \
+                embed_fixed([e["text"] for e in examples], "examples")
+            self.ex_head = np.array([self.head_pos[e["hs4"]] for e in examples])
+            self.ex_sub = np.array([self.sub_pos.get(e.get("hs6") or "", -1) for e in examples])
+        else:
+            self.E_ex = np.zeros((0, 384), dtype=np.float32)
+            self.ex_head = np.zeros(0, dtype=int)
+            self.ex_sub = np.zeros(0, dtype=int)
+
+    # --- the two baselines -------------------------------------------------------------
+    def rank_heads_from_doc_scores(self, scores: np.ndarray, doc_head: np.ndarray, top: int) -> list[list[int]]:
+        """Per row: distinct headings in order of their best-scoring document."""
+        out = []
+        for row in scores:
+            best = np.full(len(self.heads), -np.inf, dtype=np.float32)
+            np.maximum.at(best, doc_head, row)
+            order = np.argsort(-best)[:top]
+            out.append([int(i) for i in order])
+        return out
+
+    def baseline_tfidf(self, texts: list[str], top: int = 5) -> list[list[tuple[str, str]]]:
+        """TF-IDF nearest description over the nomenclature: [(hs4, best hs6 or '')]."""
+        q = self.base_tfidf.transform(texts)
+        sims = (q @ self.T_base.T).toarray()
+        return self._doc_ranking(sims, top)
+
+    def baseline_encoder(self, texts: list[str], top: int = 5, vecs: np.ndarray | None = None):
+        """The raw encoder's nearest description (headings and subheadings)."""
+        q = get_encoder().encode(texts) if vecs is None else vecs
+        sims = np.concatenate([q @ self.E_head.T, q @ self.E_sub.T], axis=1)
+        return self._doc_ranking(sims, top)
+
+    def _doc_ranking(self, sims: np.ndarray, top: int):
+        n_head = len(self.heads)
+        out = []
+        for row in sims:
+            order = np.argsort(-row)
+            seen, ranked = set(), []
+            for j in order:
+                h = int(self.base_docs_head[j])
+                if h in seen:
+                    continue
+                seen.add(h)
+                if j >= n_head:
+                    sub = self.sub_codes[j - n_head]
+                else:
+                    subs = np.where(self.sub_head == h)[0]
+                    sub = self.sub_codes[subs[np.argmax(row[n_head + subs])]] if len(subs) else ""
+                ranked.append((self.head_codes[h], sub))
+                if len(ranked) >= top:
+                    break
+            out.append(ranked)
+        return out
