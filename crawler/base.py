@@ -239,8 +239,7 @@ class DirectorySpider(ListingSpider):
         if query.startswith("xpath:"):
             hrefs = response.xpath(query[6:]).getall()
         else:
-            if "::attr" not in query:
-                query = query + "::attr(href)"
+            query = ", ".join(part if "::attr" in part else part.strip() + "::attr(href)" for part in query.split(","))
             hrefs = response.css(query).getall()
         return [response.urljoin(h.strip()) for h in hrefs if h and h.strip()]
 

@@ -239,6 +239,8 @@ def fill_from_selectors(fields: dict, sel: Selector, selectors: dict[str, str]) 
             fields[field] = year
         elif field == "description":
             fields[field] = "\n\n".join(values)
+        elif field == "certifications":
+            fields[field] = "; ".join(values)
         elif field == "email":
             fields[field] = values[0].removeprefix("mailto:")
         else:
