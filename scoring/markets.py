@@ -145,7 +145,7 @@ class MarketData:
             flag = int(hs["containerisable"])
             text = (
                 f"chapter {code[:2]} goods normally travel in containers" if flag else f"chapter {code[:2]} goods move mostly in bulk or outside containers"
-            ) + " (the project's own mapping)"
+            ) + ", by the project's own mapping"
             pieces.append(("containerisable", CONTAINER_POINTS * flag, text, float(flag), "project's own mapping, db/reference_data/containerisable_chapters.csv", "hs_chapters", {"code": code[:2]}, "containerisable"))
         total = sum(p[1] for p in pieces)
         result = (total, pieces, None)

@@ -6,10 +6,10 @@ Why this way: a score a trade officer cannot take apart is a score nobody trusts
 
 - ``start``: the points a typical firm of this population gets from the readiness part (the
   model's probability for a firm with every fact at its median or most common value);
-- a readiness reason: the points the firm would lose (or gain) if that one fact were the
-  typical one, all others kept ("occlusion"); the model is not additive, so these do not sum
-  exactly to the readiness part: the difference is shown as its own line, ``other``
-  ("the facts together"), never hidden;
+- a readiness reason: that fact's share of the gap between the firm's readiness and the
+  typical firm's, measured by setting that one fact to the typical value, all others kept
+  ("occlusion", in log-odds, see :func:`occlusion`); exact for a logistic model, nearly so for
+  a boosted one, the difference shown as its own line, ``other``, never hidden;
 - a market reason: one of the market part's pieces, each with its figure and the reference
   row it comes from (the market part is a sum of these pieces, so they are exact).
 Every row is stored, so ``sum(contribution) == score`` for every firm (tested).
@@ -23,14 +23,30 @@ import numpy as np
 
 from .features import CATEGORICAL, COLUMNS, FEATURE_LABELS, NUMERIC
 
-TOP_REASONS = 5
+TOP_REASONS = 3  # readiness reasons shown; the market part's pieces (up to 3) are all shown
+SECTION_NAMES: dict[str, str] = {}  # filled from hs_sections by the score run
+
+
+EPS = 1e-9
+
+
+def _logit(p):
+    p = np.clip(p, EPS, 1 - EPS)
+    return np.log(p / (1 - p))
 
 
 def occlusion(model, X: np.ndarray, reference: np.ndarray, batch: int = 50000) -> tuple[np.ndarray, np.ndarray, float]:
-    """Probability, per-feature deltas (p(x) - p(x with that feature typical)), and p(typical)."""
+    """Probability, each feature's share of ``p - p(typical)`` in probability, and p(typical).
+
+    Each feature's effect is measured in log-odds: ``logit p(x) - logit p(x with that feature
+    typical)``. The log-odds gap to the typical firm is then shared out in proportion. For a
+    logistic model with sigmoid calibration the log-odds effects add up exactly, so the shares
+    sum to ``p - p(typical)``; for a boosted model they nearly do, and the rest is shown as
+    "other" by :func:`firm_reasons`.
+    """
     n = len(X)
     p = np.empty(n)
-    deltas = np.empty((n, len(COLUMNS)))
+    effects = np.empty((n, len(COLUMNS)))
     for start in range(0, n, batch):
         chunk = X[start : start + batch]
         p_chunk = model.predict_proba(chunk)[:, 1]
@@ -38,9 +54,11 @@ def occlusion(model, X: np.ndarray, reference: np.ndarray, batch: int = 50000) -
         for j in range(len(COLUMNS)):
             swapped = chunk.copy()
             swapped[:, j] = reference[j]
-            deltas[start : start + batch, j] = p_chunk - model.predict_proba(swapped)[:, 1]
+            effects[start : start + batch, j] = _logit(p_chunk) - _logit(model.predict_proba(swapped)[:, 1])
     p_ref = float(model.predict_proba(reference.reshape(1, -1))[:, 1][0])
-    return p, deltas, p_ref
+    gap = _logit(p) - _logit(np.array([p_ref]))[0]
+    scale = np.where(np.abs(gap) > 1e-9, (p - p_ref) / np.where(np.abs(gap) > 1e-9, gap, 1.0), 0.0)
+    return p, effects * scale[:, None], p_ref
 
 
 def _num(v):
@@ -84,7 +102,10 @@ def describe(feature: str, value, typical) -> tuple[str, float | None]:
             return "Its facility size is not known", None
         return f"A facility of about {round(10**v):,} sq ft", float(round(10**v))
     if feature == "hs_section":
-        return ("No product group recognised" if value in (None, "none") else f"Makes goods in HS section {value}"), None
+        if value in (None, "none"):
+            return "No product group recognised", None
+        name = SECTION_NAMES.get(str(value))
+        return f"Makes goods in HS section {value}" + (f" ({name})" if name else ""), None
     if feature == "county":
         return (f"Based in {value} County" if value not in (None, "unknown") else "County not known"), None
     return f"{FEATURE_LABELS.get(feature, feature)}: {value}", v
@@ -107,14 +128,17 @@ def readiness_reason(feature: str, value, typical, points: float) -> dict:
 
 
 def firm_reasons(firm_id: str, score: float, start_points: float, readiness_points: np.ndarray, x_row: np.ndarray, reference: np.ndarray, readiness_total: float, market_components: list, market_weight: float, top: int = TOP_REASONS) -> list[dict]:
-    """All reason rows for one firm: the top reasons, the start, then one line for the rest."""
+    """All reason rows for one firm: the top readiness reasons and every market piece, largest
+    first; then the start; then one line for the rest, so the rows sum to the score."""
     import json
 
-    candidates = []
+    readiness = []
     for j, feature in enumerate(COLUMNS):
         pts = float(readiness_points[j])
         if abs(pts) >= 0.05:
-            candidates.append(readiness_reason(feature, x_row[j], reference[j], pts))
+            readiness.append(readiness_reason(feature, x_row[j], reference[j], pts))
+    readiness.sort(key=lambda r: (-abs(r["contribution"]), r["feature"]))
+    candidates = readiness[:top]
     for c in market_components:
         candidates.append(
             {
@@ -130,7 +154,7 @@ def firm_reasons(firm_id: str, score: float, start_points: float, readiness_poin
             }
         )
     candidates.sort(key=lambda r: (-abs(r["contribution"]), r["feature"]))
-    shown = candidates[:top]
+    shown = candidates
     rows = shown + [
         {
             "feature": "start",
@@ -150,7 +174,7 @@ def firm_reasons(firm_id: str, score: float, start_points: float, readiness_poin
             "feature": "other",
             "part": "other",
             "contribution": other,
-            "sentence": f"Other facts, and how the facts combine: {other:+.1f} points.",
+            "sentence": f"Other facts not listed here, and how the facts combine: {other:+.1f} points.",
             "figure": None,
             "source": "readiness model (model_runs)",
             "cites_table": None,

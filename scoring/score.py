@@ -33,6 +33,7 @@ from .bands import LOW_CONFIDENCE_NOTE, band_for
 from .features import COLUMNS, FEATURE_SOURCES, LABEL_SIGNAL_KINDS, read_firm_data, reference_row
 from .markets import MarketData, firm_market_fit
 from .model import DEFAULT_SEED, MODEL_VERSION, train
+from . import reasons
 from .reasons import firm_reasons, occlusion
 from .refdata import reference_sources
 
@@ -72,6 +73,8 @@ def score(work_db, *, seed: int = DEFAULT_SEED, reference_year: int | None = Non
     run_id = hashlib.sha1(json.dumps([trained.data_sha256, seed, MODEL_VERSION, refs.get("refdata_run_id"), trained.estimator]).encode()).hexdigest()[:12]
     model_version = f"{MODEL_VERSION}-{trained.estimator}"
 
+    if "hs_sections" in db.table_names():
+        reasons.SECTION_NAMES.update({r["code"]: r["description"].lower() for r in db["hs_sections"].rows})
     market = MarketData(db)
     score_rows, reason_rows, market_rows = [], [], []
     bands = Counter()
@@ -115,7 +118,7 @@ def score(work_db, *, seed: int = DEFAULT_SEED, reference_year: int | None = Non
                 "label": int(data.y[i]),
                 "evidence_count": int(data.evidence_count[i]),
                 "market_fit_note": fit.note,
-                "hs_chapter": fit.chapter,
+                "hs_chapter": fit.chapter[:2] if fit.chapter else None,
             }
         )
         rows = firm_reasons(
