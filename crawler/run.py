@@ -55,6 +55,10 @@ def build_job(work_db, source=None, start_url=None, base_urls=None, resume=False
         spider = source
         spider_kwargs = {"base_url": base_urls.get(source)}
     jobs = job_dir(work_db, source)
+    if resume and jobs.exists() and _last_run_unclean(work_db, source):
+        # The last crawl was killed (no clean close): its queue on disk may be torn, so start
+        # over; listings upsert by id, so nothing is duplicated and nothing is lost.
+        shutil.rmtree(jobs / "state", ignore_errors=True)
     if not resume and jobs.exists():
         shutil.rmtree(jobs)
     jobs.mkdir(parents=True, exist_ok=True)
@@ -77,6 +81,21 @@ def build_job(work_db, source=None, start_url=None, base_urls=None, resume=False
         "log": str(jobs / "crawl.log"),
         "run_id": run_id,
     }
+
+
+def _last_run_unclean(work_db: Path, source: str) -> bool:
+    from export_finder.schema import open_work_db
+
+    if not work_db.exists():
+        return False
+    db = open_work_db(work_db)
+    try:
+        if not db["crawl_runs"].exists():
+            return False
+        rows = list(db.query("select status from crawl_runs where source = ? order by started_at desc, rowid desc limit 1", [source]))
+    finally:
+        db.conn.close()
+    return bool(rows) and rows[0]["status"] == "running"
 
 
 def command(job: dict) -> list[str]:
