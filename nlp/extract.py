@@ -249,6 +249,7 @@ def _build_rows(firm: FirmInput, docs: list[tuple[str, object]], signals_pipe, c
             counts[f"hs hints missing: {doc._.ef_hs_status[:120]}"] += 1
         for sig in doc._.ef_signals or []:
             _keep_signal(signals, firm, sig, kind)
+    _drop_subsumed(products, hints_for)
     for sig in _structured_signals(firm, signals_pipe):
         _keep_signal(signals, firm, sig, "field")
     hint_rows = []
@@ -279,6 +280,27 @@ def _build_rows(firm: FirmInput, docs: list[tuple[str, object]], signals_pipe, c
                 "explanation": str(hint.get("explanation") or ""),
             })
     return list(products.values()), hint_rows, list(signals.values())
+
+
+def _plain(text: str) -> str:
+    return " " + " ".join(re.sub(r"(?<=[a-z]{3})s$", "", w) for w in re.sub(r"[-/]", " ", text.lower()).split()) + " "
+
+
+def _drop_subsumed(products: dict[str, dict], hints_for: dict) -> None:
+    """Prose items that are part of (or contain) a catalogue entry of the same firm go.
+
+    A firm whose product list says "steel stairs and railings" and whose prose says "we make
+    steel stairs and railings" would otherwise get "steel stair" and "railings" as well: the
+    catalogue entry is the firm's own name for the product, so it wins.
+    """
+    listed = [_plain(name) for name, row in products.items() if row["method"] == "product_list"]
+    if not listed:
+        return
+    for name in [n for n, row in products.items() if row["method"] != "product_list"]:
+        p = _plain(name)
+        if any(p in entry or entry in p for entry in listed):
+            del products[name]
+            hints_for.pop(name, None)
 
 
 def _keep_signal(signals: dict, firm: FirmInput, sig: dict, kind: str) -> None:

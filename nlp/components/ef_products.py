@@ -59,6 +59,29 @@ def make_products(nlp: Language, name: str, use_noun_chunks: bool, max_item_toke
     return ProductFinder(nlp, name, use_noun_chunks=use_noun_chunks, max_item_tokens=max_item_tokens)
 
 
+IRREGULAR = {"knives": "knife", "leaves": "leaf", "shelves": "shelf", "halves": "half", "loaves": "loaf",
+             "feet": "foot", "teeth": "tooth", "mice": "mouse", "geese": "goose", "women": "woman", "men": "man",
+             "children": "child", "calves": "calf", "wolves": "wolf", "thieves": "thief", "scarves": "scarf"}
+
+
+def singular(word: str, lookup_lemma: str) -> str:
+    """The singular of a head noun.
+
+    The lookup table (spacy-lookups-data) is only trusted when its lemma is one of the regular
+    singulars of the word: it maps "syringes" to "syrinx" and "fencing" to "fence".
+    """
+    if word in IRREGULAR:
+        return IRREGULAR[word]
+    if not word.endswith("s") or word.endswith(("ss", "us", "is")) or len(word) <= 3:
+        return word
+    candidates = [word[:-1]]
+    if word.endswith("es"):
+        candidates.append(word[:-2])
+    if word.endswith("ies"):
+        candidates.append(word[:-3] + "y")
+    return lookup_lemma if lookup_lemma in candidates else word[:-1]
+
+
 class ProductFinder(LexiconComponent):
     """Finds product phrases; see the module docstring for the rules and why."""
 
@@ -79,9 +102,12 @@ class ProductFinder(LexiconComponent):
         self.ing_thing = sets.get("ing_thing", set())
         self.customer = sets.get("customer", set())
         self.plural_keep = sets.get("plural_keep", set())
+        self.restart = sets.get("restart", set())
+        self.attribute = sets.get("attribute", set())
+        self.service_lead = sets.get("service_lead", set())
         self.places = {row["text"].lower() for row in self.data["places"]}
         self.places.update({"california", "los angeles", "usa", "us", "u.s.", "united states", "america"})
-        self.cert_res = [re.compile(row["regex"], re.I) for row in self.data["certifications"]]
+        self.cert_res = [re.compile(row["regex"], 0 if row.get("case_sensitive") else re.I) for row in self.data["certifications"]]
         self.triggers = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         self.marketing = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         tok = self.nlp.tokenizer
@@ -143,6 +169,10 @@ class ProductFinder(LexiconComponent):
                     continue
                 region_end = self._region_end(doc, end, sent.end, starts)
                 used_until = region_end
+                # "Our line of plastics products includes A, B": the list starts after "includes"
+                restart = [t.i for t in doc[end:region_end] if t.lower_ in self.restart]
+                if restart and restart[-1] + 1 < region_end:
+                    end = restart[-1] + 1
                 region = doc[end:region_end]
                 if has_chunks:
                     items = self._chunk_items(region)
@@ -160,8 +190,6 @@ class ProductFinder(LexiconComponent):
     def _region_end(self, doc: Doc, start: int, sent_end: int, trigger_starts: list[int]) -> int:
         """The region runs to the sentence end, another trigger, or a clause break."""
         for i in range(start, sent_end):
-            if i > start and i in trigger_starts:
-                return i
             text = doc[i].text
             if text in {".", "!", "?", ":"} and i > start:
                 return i
@@ -198,6 +226,9 @@ class ProductFinder(LexiconComponent):
         """The product name in ``span``, or the reason it is not one."""
         tokens = []
         depth = 0
+        first = next((t for t in span if not t.is_punct and not t.is_space), None)
+        if cut_at_stop and first is not None and first.lower_ in self.stop and first.lower_ not in self.determiner:
+            return "modifier"  # ", with short lead times": a clause about the products, not one
         for token in span:
             if token.text in CLOSE_OPEN:
                 depth += 1
@@ -222,10 +253,17 @@ class ProductFinder(LexiconComponent):
         tokens = [t for t in tokens if t.lower_ not in self.sets.get("marketing", ())]
         if not tokens:
             return "empty"
-        if len(tokens) > self.max_item_tokens:
+        limit = self.max_item_tokens if cut_at_stop else 2 * self.max_item_tokens
+        if sum(1 for t in tokens if not t.is_punct) > limit:
             return "too long"
         if not any(t.is_alpha for t in tokens):
             return "no words"
+        if cut_at_stop and (span[0].like_num or span[0].text[:1].isdigit()) and sum(t.is_alpha for t in tokens) <= 2:
+            return "quantity"  # "75-count canisters", "70% ethanol": an attribute after a comma
+        if not any(t.is_alpha and len(t.text) >= 3 for t in tokens):
+            return "no words"
+        if len(tokens) == 1 and tokens[0].lower_.endswith("ed"):
+            return "adjective"  # "hulled", "shelled"
         head = tokens[-1]
         head_lower = head.lower_
         head_lemma = (head.lemma_ or head.text).lower()
@@ -237,18 +275,22 @@ class ProductFinder(LexiconComponent):
             return "service"
         if head_lower.endswith("ing") and head_lower not in self.ing_thing and head_lower not in self.generic:
             return "service"
+        if tokens[0].lower_ in self.service_lead:
+            return "service"  # "contract filling", "private label"
+        if head_lower in self.attribute:
+            return "attribute"  # "powder free", "single use", "8 mil"
         if head_lower in self.customer or head_lemma in self.customer:
             return "customer"
         if phrase in self.places or (len(tokens) == 1 and head.text.lower() in self.places):
             return "place"
         surface = span.doc[tokens[0].i : tokens[-1].i + 1].text
-        if any(rx.search(surface) for rx in self.cert_res):
-            return "certification"
-        # Only a plural head is lemmatised: the lookup table would also turn "fencing" into
-        # "fence" and "clothes" into "clothe".
-        keep = head_lower in self.ing_thing or head_lower in self.plural_keep or not head_lower.endswith("s")
-        lemma = head_lower if keep or not head_lemma.isalpha() else head_lemma
-        normal = " ".join(words[:-1] + [lemma])
+        for rx in self.cert_res:
+            m = rx.search(surface)
+            if m and 2 * (m.end() - m.start()) >= len(surface):
+                return "certification"  # "ISO 9001", not "EPA-registered disinfecting wipes"
+        keep = head_lower in self.ing_thing or head_lower in self.plural_keep
+        lemma = head_lower if keep else singular(head_lower, head_lemma)
+        normal = "".join(t.lower_ + t.whitespace_ for t in tokens[:-1]) + lemma
         normal = re.sub(r"\s*-\s*", "-", normal)
         normal = re.sub(r"\s+", " ", normal).strip()
         return {"product": normal, "surface": surface, "start_char": tokens[0].idx}

@@ -64,6 +64,19 @@ SIZE_RE = re.compile(
     r"(sq\.?\s*ft\.?|square[- ]f(?:oo|ee)t|sqft|sf\b|ft2|ft²|m2|m²|square[- ]met(?:er|re)s?|sq\.?\s*m\b|sqm|acres?)",
     re.I,
 )
+HOME_PLACE = r"(?:the\s+)?(?:united\s+states|u\.?s\.?a?\.?|america|california|north\s+america|(?:the\s+)?west\s+coast|our\s+(?:state|region|area)|(?:the\s+)?domestic(?:\s+market)?)"
+NO_EXPORT_RE = re.compile(
+    r"\ball\s+(?:of\s+)?our\s+(?:customers|clients|sales|buyers)\s+(?:are|is)\s+(?:located\s+|based\s+)?(?:with)?in\s+" + HOME_PLACE
+    + r"|\b(?:sales|distribution|shipping|deliveries)\s+(?:is|are)\s+(?:limited|restricted)\s+to\s+" + HOME_PLACE
+    + r"|\bonly\s+(?:sell|ship|serve|deliver|distribute)\s+(?:with)?in\s+" + HOME_PLACE
+    + r"|\b(?:serve|sell\s+to|ship\s+to|supply)\s+" + HOME_PLACE + r"\s+(?:market\s+|customers\s+)?only\b"
+    + r"|\binternational\s+(?:orders|shipping|sales)\s+(?:are|is)\s+not\s+(?:available|offered|possible)",
+    re.I,
+)
+# "export crates", "export documentation": the word names a thing, not the firm exporting
+EXPORT_AS_MODIFIER = {"crate", "crates", "packaging", "pallet", "pallets", "box", "boxes", "case", "cases", "documentation",
+                      "documents", "license", "licenses", "licensing", "control", "controls", "regulation", "regulations",
+                      "compliance", "classification", "grade", "quality", "packing", "wrap", "wrapping"}
 HS_RE = re.compile(
     r"\b(?:HS|HTS|HTSUS|HTSA|Harmonized(?:\s+(?:Tariff|System))?|Schedule\s+B|tariff)"
     r"(?:\s+(?:code|codes|no\.?|number|numbers|classification|heading|subheading|item))?\s*[:#]?\s*"
@@ -127,7 +140,10 @@ class SignalFinder(LexiconComponent):
             words = sets.get(kind, set())
             if words:
                 self.phrases.add(kind, [tok(w) for w in sorted(words)])
-        self.certs = [(row["label"], re.compile(row["regex"], re.I if row["label"] not in {"CE", "UL", "EAR", "ITAR", "REACH", "NSF", "DOT", "API", "CSA"} else 0)) for row in self.data["certifications"]]
+        self.certs = [
+            (row["label"], re.compile(row["regex"], 0 if row.get("case_sensitive") else re.I))
+            for row in self.data["certifications"]
+        ]
 
     # -- reading ------------------------------------------------------------------------
     def __call__(self, doc: Doc) -> Doc:
@@ -182,7 +198,10 @@ class SignalFinder(LexiconComponent):
         dist_spans = sorted((k, s, e) for k, s, e in phrases if k == "distributor_cue")
         distributor = bool(dist_spans)
         not_only = bool(NOT_ONLY.search(text))
-        export_idx = [i for i, w in enumerate(lowers) if w in self.export_cue]
+        export_idx = [
+            i for i, w in enumerate(lowers)
+            if w in self.export_cue and not (w == "export" and i + 1 < len(lowers) and lowers[i + 1] in EXPORT_AS_MODIFIER)
+        ]
         strong_idx = [i for i in export_idx if lowers[i] in STRONG_EXPORT]
         has_market_cue = any(w in self.market_cue for w in lowers)
         negated = False
@@ -199,7 +218,7 @@ class SignalFinder(LexiconComponent):
             if any(w in self.aspiration for w in window):
                 aspired = True
         # one value for every way of saying it: the evidence sentence keeps the wording
-        if domestic and not not_only:
+        if (domestic or NO_EXPORT_RE.search(text)) and not not_only:
             add("no_export", "no export", negated=1)
             negated = True
         elif negated and strong_idx:
@@ -242,6 +261,8 @@ class SignalFinder(LexiconComponent):
                     add("employees", f"{low}-{high}" if high else str(low))
         for m in YEAR_RE.finditer(text):
             year = int(m.group(1))
+            if re.search(r"(?:export|ship|sell|supply|suppl|serv|distribut)\w*\s+(?:\w+\s+)?$", text[max(0, m.start() - 30) : m.start()], re.I):
+                continue  # "exporting since 1991" dates the exports, not the firm
             if year <= date.today().year:
                 add("year_founded", str(year))
         for m in HS_RE.finditer(text):
