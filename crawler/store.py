@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import json
 import sqlite3
+import time
 from pathlib import Path
 
 from export_finder.schema import TABLES, ensure_stage_tables, open_work_db
@@ -49,6 +50,7 @@ class ListingStore:
     """Batched upserts into ``listings`` and the life of one ``crawl_runs`` row."""
 
     BATCH = 200
+    FLUSH_SECONDS = 1.0  # a slow, polite crawl still commits its listings every second
 
     def __init__(self, path: str | Path):
         db = open_work_db(path)
@@ -59,6 +61,7 @@ class ListingStore:
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.sql = _upsert_sql()
         self.pending: list[tuple] = []
+        self.last_flush = time.monotonic()
         self.stored = 0
         self.invalid = 0
 
@@ -74,10 +77,11 @@ class ListingStore:
         self.pending.append(tuple(row.get(c) for c in COLUMNS))
         self.stored += 1
         self.invalid += row.get("validation_status") == "invalid"
-        if len(self.pending) >= self.BATCH:
+        if len(self.pending) >= self.BATCH or time.monotonic() - self.last_flush > self.FLUSH_SECONDS:
             self.flush()
 
     def flush(self) -> None:
+        self.last_flush = time.monotonic()
         if not self.pending:
             return
         with self.conn:
