@@ -1,4 +1,7 @@
-"""One small sample-site crawl shared by the crawler and resolve tests (made once per session)."""
+"""One small sample-site crawl shared by the crawler and resolve tests (made once per session).
+
+The first caller's folder holds it; later callers get the same site and database.
+"""
 
 from __future__ import annotations
 
