@@ -105,6 +105,7 @@ class ProductFinder(LexiconComponent):
         self.restart = sets.get("restart", set())
         self.attribute = sets.get("attribute", set())
         self.service_lead = sets.get("service_lead", set())
+        self.participle = sets.get("participle", set())
         self.places = {row["text"].lower() for row in self.data["places"]}
         self.places.update({"california", "los angeles", "usa", "us", "u.s.", "united states", "america"})
         self.cert_res = [re.compile(row["regex"], 0 if row.get("case_sensitive") else re.I) for row in self.data["certifications"]]
@@ -227,7 +228,7 @@ class ProductFinder(LexiconComponent):
         tokens = []
         depth = 0
         first = next((t for t in span if not t.is_punct and not t.is_space), None)
-        if cut_at_stop and first is not None and first.lower_ in self.stop and first.lower_ not in self.determiner:
+        if cut_at_stop and first is not None and first.lower_ in self.stop and first.lower_ not in self.determiner and not first.is_upper:
             return "modifier"  # ", with short lead times": a clause about the products, not one
         for token in span:
             if token.text in CLOSE_OPEN:
@@ -238,8 +239,13 @@ class ProductFinder(LexiconComponent):
                 continue
             if depth:
                 continue
-            if cut_at_stop and tokens and token.lower_ in self.stop:
+            if cut_at_stop and tokens and token.lower_ in self.stop and tokens[-1].text != "-":
                 break
+            if cut_at_stop and tokens and token.lower_ in self.participle and tokens[-1].text != "-":
+                # "vodka distilled from grapes" ends at "distilled"; "roasted coffee" does not
+                nxt = span.doc[token.i + 1] if token.i + 1 < span.end else None
+                if nxt is None or nxt.lower_ in self.stop or nxt.is_punct:
+                    break
             if token.i in marketing or token.is_space:
                 continue
             tokens.append(token)
@@ -271,7 +277,7 @@ class ProductFinder(LexiconComponent):
         phrase = " ".join(words)
         if head_lower in self.generic and len(tokens) == 1:
             return "generic"
-        if head_lower in self.service or head_lemma in self.service or phrase in self.service:
+        if head_lower in self.service or phrase in self.service:
             return "service"
         if head_lower.endswith("ing") and head_lower not in self.ing_thing and head_lower not in self.generic:
             return "service"

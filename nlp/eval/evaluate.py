@@ -12,6 +12,8 @@ are then compared with the labels per firm.
 Matching products: both sides are put in a plain comparable form (lower case, hyphens as
 spaces, a final "s" off every word); "strict" needs equal forms, "lenient" a rapidfuzz ratio of
 at least 85 (catches "framed mirror" vs "custom framed mirrors"), matched one to one.
+"parts" cuts a label at "with/for/in/from/of" and splits it at "and": the label counts as
+found when all its parts were predicted (precision: share of predictions used by a label).
 Certifications on the label side are named with the same certification patterns the pipeline
 uses; a label no pattern knows stays as written and counts as a miss.
 
@@ -82,6 +84,31 @@ def match_products(pred: list[str], gold: list[str], lenient: bool) -> int:
             hits += 1
             left.pop(best_i)
     return hits
+
+
+def gold_parts(text: str) -> list[str]:
+    """A label cut to its product nouns: "ball valves and check valves" -> two parts, "face
+    shields with foam headband" -> "face shields". Used by the "parts" match level only."""
+    text = re.sub(r"\([^)]*\)", " ", unmarketed(text)).split(",")[0]
+    text = re.split(r"\s(?:with|for|in|from|distilled|of)\s", f" {text} ")[0]
+    return [plain(p) for p in re.split(r"\s(?:and|&)\s", text) if p.strip()]
+
+
+def match_parts(pred: list[str], gold: list[str]) -> tuple[int, int]:
+    """(gold items whose every part was predicted, predictions used by some gold part)."""
+    left = {plain(p) for p in pred}
+    used: set[str] = set()
+    hits = 0
+    for g in gold:
+        parts = gold_parts(g)
+        whole = plain(unmarketed(g))
+        if whole in left:
+            used.add(whole)
+            hits += 1
+        elif parts and all(p in left for p in parts):
+            used.update(parts)
+            hits += 1
+    return hits, len(used)
 
 
 class Tally:
@@ -176,6 +203,7 @@ class _NoHints:
 
 def score(pred: dict, gold: dict, errors: list | None = None) -> dict:
     strict, lenient, n_gold, n_pred = 0, 0, 0, 0
+    part_hits, part_used = 0, 0
     tallies = {k: Tally() for k in SIGNAL_KINDS}
     exports = {"exports": Tally(), "no_export": Tally()}
     for firm_id, lab in gold.items():
@@ -189,6 +217,9 @@ def score(pred: dict, gold: dict, errors: list | None = None) -> dict:
                            **{k: (sorted(p.get(k, set())), sorted(lab[k])) for k in SIGNAL_KINDS if set(p.get(k, set())) != set(lab[k])},
                            "exports": (sorted(p.get("exports", set()) | p.get("no_export", set())), lab["exports"])})
         lenient += match_products(products, lab["products"], lenient=True)
+        h, u = match_parts(products, lab["products"])
+        part_hits += h
+        part_used += u
         for kind in SIGNAL_KINDS:
             tallies[kind].add(set(p.get(kind, set())), set(lab[kind]))
         said_no = bool(p.get("no_export"))
@@ -206,6 +237,11 @@ def score(pred: dict, gold: dict, errors: list | None = None) -> dict:
         "firms": len(gold),
         "products_strict": pr(strict),
         "products_lenient": pr(lenient),
+        "products_parts": {
+            "precision": _r(part_used / n_pred) if n_pred else None,
+            "recall": _r(part_hits / n_gold) if n_gold else None,
+            "note": "a label 'A and B with C' counts when A and B were both predicted",
+        },
         "exports (firm says it exports)": exports["exports"].figures(),
         "no_export (firm says it does not)": exports["no_export"].figures(),
         **{k: t.figures() for k, t in tallies.items()},
