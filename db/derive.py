@@ -28,6 +28,7 @@ EXTRA_COLUMNS: dict[str, dict[str, type]] = {
         "hs_chapter_confidence": float,
         "top_products": str,
         "certification_list": str,  # JSON list, for an array facet
+        "found_in": str,  # the sources, sorted and joined: a cheap scalar facet
         "location_precision": str,  # "address" | "zip_centroid"
         "km_to_port_la": float,
     },
@@ -63,6 +64,15 @@ def add_firm_columns(db: sqlite_utils.Database) -> None:
         """
     )
     _certification_lists(db)
+    db.execute(
+        """
+        UPDATE firms SET found_in = CASE
+            WHEN json_valid(sources) AND json_type(sources) = 'array' THEN
+                (SELECT group_concat(value, ', ') FROM (
+                    SELECT DISTINCT value FROM json_each(firms.sources) ORDER BY value))
+            ELSE sources END
+        """
+    )
 
     db.execute(
         """
@@ -135,6 +145,39 @@ def _certification_lists(db: sqlite_utils.Database) -> None:
             found[firm_id] = items
     updates = [(json.dumps(sorted(v)), k) for k, v in found.items()]
     db.conn.executemany("UPDATE firms SET certification_list = ? WHERE firm_id = ?", updates)
+
+
+def build_firm_certifications(db: sqlite_utils.Database) -> None:
+    """One row per firm and certification, with the sentence it was read from when known.
+
+    Why a table: an array facet on ``firms`` makes SQLite de-duplicate every matching row
+    whole; at 400,000 firms it took 1-2 s a page (docs/publish.md). A narrow table facets in
+    milliseconds and each row links to the firm.
+    """
+    db["firm_certifications"].create(
+        {"firm_id": str, "certification": str, "county": str, "hs_chapter": str,
+         "sentence": str, "source_url": str},
+        pk=("firm_id", "certification"),
+        foreign_keys=[("firm_id", "firms", "firm_id")],
+        replace=True,
+    )
+    db.execute(
+        """
+        INSERT OR IGNORE INTO firm_certifications (firm_id, certification, county, hs_chapter)
+        SELECT f.firm_id, j.value, f.county, f.hs_chapter
+        FROM firms f JOIN json_each(f.certification_list) j
+        WHERE f.certification_list IS NOT NULL AND json_valid(f.certification_list)
+        """
+    )
+    db.execute(
+        """
+        UPDATE firm_certifications SET (sentence, source_url) = (
+            SELECT s.sentence, s.source_url FROM signals s
+            WHERE s.firm_id = firm_certifications.firm_id AND s.kind = 'certification'
+              AND s.value = firm_certifications.certification AND coalesce(s.negated, 0) = 0
+            LIMIT 1)
+        """
+    )
 
 
 def build_opportunities(db: sqlite_utils.Database) -> None:

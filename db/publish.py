@@ -102,7 +102,9 @@ INDEXES: dict[str, list[tuple[str, ...]]] = {
         ("km_to_port_la",),
         ("name",),
         ("in_california",),
+        ("county", "found_in"),
     ],
+    "firm_certifications": [("certification", "county"), ("county",), ("hs_chapter",)],
     "products": [("firm_id",), ("product",), ("method",)],
     "hs_hints": [("firm_id", "rank"), ("product_id", "rank"), ("hs2", "firm_id"), ("hs4", "firm_id"), ("hs6",)],
     "signals": [("firm_id", "kind"), ("kind", "value"), ("country_iso3", "kind")],
@@ -237,6 +239,7 @@ def _build(work_db: Path, tmp: Path) -> dict:
     _create_indexes(db)  # the joins below need them
     derive.add_firm_columns(db)
     derive.build_opportunities(db)
+    derive.build_firm_certifications(db)
     _create_indexes(db)  # now the derived columns exist too
     for table, cols in FTS.items():
         db[table].enable_fts(cols, tokenize="porter", create_triggers=False, replace=True)
@@ -298,7 +301,7 @@ def _copy_reference_tables(db: sqlite_utils.Database, work_tables: dict[str, lis
     """Copy every other working table (HS nomenclature, trade figures ...) with its own schema."""
     copied = {}
     for name in sorted(work_tables):
-        if name in TABLES or name in ("zip_centroids", "opportunities"):
+        if name in TABLES or name in ("zip_centroids", "opportunities", "firm_certifications"):
             continue
         (sql,) = db.execute(
             "SELECT sql FROM work.sqlite_master WHERE type = 'table' AND name = ?", [name]

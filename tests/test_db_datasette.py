@@ -122,8 +122,13 @@ def test_score_distribution_adds_up(ds, published):
 def test_default_facets_on_directory_and_opportunities(ds):
     data = get(ds, "/export_finder/firms.json?_size=0").json()
     facets = data["facet_results"]
-    for name in ("county", "hs_chapter", "certification_list", "sources"):
+    for name in ("county", "hs_chapter", "found_in"):
         assert name in facets and facets[name]["results"], name
+    certs = get(ds, "/export_finder/firm_certifications.json?_size=0").json()["facet_results"]
+    assert certs["certification"]["results"] and certs["county"]["results"]
+    arrays = get(ds, "/export_finder/firms.json?_size=0&_facet_array=certification_list").json()["facet_results"]
+    assert {r["value"] for r in arrays["certification_list"]["results"]} == {
+        r["value"] for r in certs["certification"]["results"]}
     assert not data.get("suggested_facets")  # suggest_facets is off
     opp = get(ds, "/export_finder/opportunities.json?county=Los+Angeles&_size=5").json()
     assert {"band", "hs_chapter"} <= set(opp["facet_results"])

@@ -95,6 +95,11 @@ def test_views_and_derived_columns(built):
     lists = [json.loads(v) for (v,) in db.execute("SELECT certification_list FROM firms WHERE certification_list IS NOT NULL")]
     assert lists and all(isinstance(v, list) and v for v in lists)
     assert db["opportunities"].count == db["scores"].count
+    # One certification row per firm and certification, with its sentence when extract found it.
+    pairs = sum(len(v) for v in lists)
+    assert db["firm_certifications"].count == pairs
+    assert db.execute("SELECT count(*) FROM firm_certifications WHERE sentence LIKE 'Certified %'").fetchone()[0] == pairs
+    assert {r[0] for r in db.execute("SELECT found_in FROM firms")} <= {"member_directory", "ppe_marketplace"}
 
 
 def test_inspect_file_matches_the_database(built):
