@@ -113,7 +113,7 @@ class UnionFind:
             self.domains[ra] = self.domains.get(ra, set()) | self.domains.pop(rb, set())
 
 
-def candidate_pairs(records: list[Record]) -> list[tuple[int, float, str, str]]:
+def candidate_pairs(records: list[Record], rules=tuple(RULE_ORDER)) -> list[tuple[int, float, str, str]]:
     """(rule rank, -score, a, b) for every pair some rule proposes; sorted strongest first."""
     pairs: dict[tuple[str, str], tuple[int, float]] = {}
 
@@ -124,6 +124,8 @@ def candidate_pairs(records: list[Record]) -> list[tuple[int, float, str, str]]:
             pairs[key] = (rank, -score)
 
     for attr, rule in (("domain", "domain"), ("phone", "phone")):
+        if rule not in rules:
+            continue
         groups: dict[str, list[str]] = defaultdict(list)
         for rec in records:
             value = getattr(rec, attr)
@@ -137,7 +139,7 @@ def candidate_pairs(records: list[Record]) -> list[tuple[int, float, str, str]]:
     for rec in records:
         if rec.zip5 and rec.name_key:
             by_zip[rec.zip5].append(rec)
-    for group in by_zip.values():
+    for group in by_zip.values() if "name+zip" in rules else ():
         group = sorted(group, key=lambda r: r.listing_id)
         for i, a in enumerate(group):
             for b in group[i + 1:]:
@@ -149,7 +151,7 @@ def candidate_pairs(records: list[Record]) -> list[tuple[int, float, str, str]]:
     return ranked
 
 
-def link(records: list[Record]) -> tuple[dict[str, str], list[tuple[str, str, str, float]], int]:
+def link(records: list[Record], rules=tuple(RULE_ORDER)) -> tuple[dict[str, str], list[tuple[str, str, str, float]], int]:
     """Cluster the records; return (listing -> cluster root, accepted edges, refused count)."""
     by_id = {r.listing_id: r for r in records}
     uf = UnionFind(by_id)
@@ -157,7 +159,7 @@ def link(records: list[Record]) -> tuple[dict[str, str], list[tuple[str, str, st
         uf.domains[rec.listing_id] = {rec.domain} if rec.domain else set()
     accepted: list[tuple[str, str, str, float]] = []
     refused = 0
-    for rank, neg_score, a, b in candidate_pairs(records):
+    for rank, neg_score, a, b in candidate_pairs(records, rules):
         ra, rb = uf.find(a), uf.find(b)
         if ra == rb:
             continue
@@ -293,8 +295,11 @@ def assign_ids(clusters: dict[str, list[Record]], previous: dict[str, str]) -> d
     return ids
 
 
-def resolve(work_db) -> dict:
-    """Merge ``listings`` into ``firms`` and ``firm_listings``; return counts for the run."""
+def resolve(work_db, rules=tuple(RULE_ORDER)) -> dict:
+    """Merge ``listings`` into ``firms`` and ``firm_listings``; return counts for the run.
+
+    ``rules`` narrows the linking rules (for measuring each rule's share of precision/recall).
+    """
     db = open_work_db(Path(work_db))
     ensure_stage_tables(db, "crawl")
     ensure_stage_tables(db, "resolve")
@@ -315,7 +320,7 @@ def resolve(work_db) -> dict:
             continue
         records.append(rec)
 
-    roots, edges, refused = link(records)
+    roots, edges, refused = link(records, rules)
     clusters: dict[str, list[Record]] = defaultdict(list)
     for rec in records:
         clusters[roots[rec.listing_id]].append(rec)
