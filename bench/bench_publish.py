@@ -21,13 +21,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import shutil
-import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,16 +37,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from db.publish import inspect_data, inspect_path, publish  # noqa: E402
-from db.serve import datasette_command, load_metadata  # noqa: E402
+from db.serve import BackgroundServer  # noqa: E402
 from db.synthetic import populate  # noqa: E402
 
 TARGET_P95_MS = 100.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def make_baseline(published: Path, baseline: Path) -> None:
@@ -72,53 +63,23 @@ def make_baseline(published: Path, baseline: Path) -> None:
     inspect_path(baseline).write_text(json.dumps(inspect_data(baseline, baseline, counts)))
 
 
-class Server:
-    """A real ``datasette serve`` on a free loopback port (killed by its own pid)."""
-
-    def __init__(self, database: Path, folder: Path):
-        metadata = database.parent / f"metadata-{os.getpid()}.json"
-        metadata.write_text(json.dumps(load_metadata(database, public=True)))
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen(
-            datasette_command(database, metadata, port=self.port),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.time() + 120
-        while True:
-            try:
-                urllib.request.urlopen(self.base + "/-/versions.json", timeout=2).read()
-                return
-            except OSError:
-                if self.proc.poll() is not None or time.time() > deadline:
-                    self.close()
-                    raise RuntimeError("datasette did not start")
-                time.sleep(0.3)
-
-    def get(self, path: str) -> tuple[float, int, bytes]:
-        started = time.perf_counter()
-        try:
-            with urllib.request.urlopen(self.base + path, timeout=60) as r:
-                body, status = r.read(), r.status
-        except urllib.error.HTTPError as exc:
-            body, status = exc.read(), exc.code
-        return (time.perf_counter() - started) * 1000, status, body
-
-    def close(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+def fetch(server: BackgroundServer, path: str) -> tuple[float, int, bytes]:
+    """One request, timed from send to the last byte."""
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(server.base + path, timeout=60) as r:
+            body, status = r.read(), r.status
+    except urllib.error.HTTPError as exc:
+        body, status = exc.read(), exc.code
+    return (time.perf_counter() - started) * 1000, status, body
 
 
-def measure(server: Server, paths: list[str], warmup: int = 3) -> dict:
+def measure(server: BackgroundServer, paths: list[str], warmup: int = 3) -> dict:
     for path in paths[:warmup]:
-        server.get(path)
+        fetch(server, path)
     times, statuses, timeouts = [], {}, 0
     for path in paths:
-        ms, status, body = server.get(path)
+        ms, status, body = fetch(server, path)
         times.append(ms)
         statuses[status] = statuses.get(status, 0) + 1
         if b"These facets timed out" in body or (
@@ -205,7 +166,7 @@ def main() -> int:
     }
     results = {}
     for label, server_db in (("project", published), ("baseline", baseline)):
-        server = Server(server_db, folder)
+        server = BackgroundServer(server_db, public=True, timeout=180)
         try:
             for case, (project_paths, baseline_paths) in cases.items():
                 paths = project_paths if label == "project" or baseline_paths is None else baseline_paths

@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
 from pathlib import Path
 
 import yaml
@@ -131,3 +134,55 @@ def serve(database, host: str = "127.0.0.1", port: int = 8001, public: bool = Tr
             return subprocess.run(cmd).returncode
         except KeyboardInterrupt:
             return 0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class BackgroundServer:
+    """``datasette serve`` as ``serve`` runs it, in the background on a free loopback port.
+
+    For tests and benchmarks: started with this interpreter (so its pid is the server's, and
+    ``close`` stops exactly that process), ready when ``/-/versions.json`` answers.
+    """
+
+    def __init__(self, database, public: bool = True, accounts: dict | None = None, timeout: float = 60):
+        database = Path(database)
+        self._tmp = tempfile.TemporaryDirectory(prefix="ef-serve-")
+        metadata_file = Path(self._tmp.name) / "metadata.json"
+        metadata_file.write_text(json.dumps(load_metadata(database, public=public, accounts=accounts)))
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(
+            datasette_command(database, metadata_file, port=self.port),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.time() + timeout
+        while True:
+            try:
+                urllib.request.urlopen(self.base + "/-/versions.json", timeout=2).read()
+                return
+            except OSError:
+                if self.proc.poll() is not None or time.time() > deadline:
+                    self.close()
+                    raise RuntimeError(f"datasette did not start: {self.proc.stderr.read().decode()[-2000:]}")
+                time.sleep(0.2)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self._tmp.cleanup()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

@@ -251,3 +251,14 @@ def populate(work_db, firms: int = 60, seed: int = 7, batch: int = 20000) -> dic
     conn.commit()
     conn.close()
     return counts
+
+
+def published_synthetic(folder, firms: int = 60, seed: int = 7) -> Path:
+    """Populate ``folder/work.db`` and publish it to ``folder/export_finder.db``; return that path."""
+    from .publish import publish
+
+    folder = Path(folder)
+    populate(folder / "work.db", firms=firms, seed=seed)
+    out = folder / "export_finder.db"
+    publish(folder / "work.db", out)
+    return out

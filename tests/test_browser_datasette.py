@@ -8,20 +8,14 @@ whose name holds ``<script>`` shows it as text and runs nothing.
 
 from __future__ import annotations
 
-import json
 import os
-import socket
-import subprocess
-import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
-from db.publish import publish
-from db.serve import datasette_command, load_metadata
-from db.synthetic import XSS_FIRM_ID, XSS_NAME, populate
+from db.serve import BackgroundServer
+from db.synthetic import XSS_FIRM_ID, XSS_NAME, published_synthetic
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -33,40 +27,11 @@ pytestmark = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("browser")
-    populate(folder / "work.db", firms=120, seed=31)
-    database = folder / "export_finder.db"
-    publish(folder / "work.db", database)
-    metadata = folder / "metadata.json"
-    metadata.write_text(json.dumps(load_metadata(database, public=True)))
-    port = free_port()
-    cmd = datasette_command(database, metadata, port=port)
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while True:
-        try:
-            urllib.request.urlopen(base + "/-/versions.json", timeout=1).read()
-            break
-        except OSError:
-            if proc.poll() is not None or time.time() > deadline:
-                proc.kill()
-                raise RuntimeError(f"datasette did not start: {proc.stderr.read().decode()[-2000:]}")
-            time.sleep(0.2)
-    yield base
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    database = published_synthetic(tmp_path_factory.mktemp("browser"), firms=120, seed=31)
+    with BackgroundServer(database, public=True) as running:
+        yield running.base
 
 
 @pytest.fixture(scope="module")

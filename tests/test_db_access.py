@@ -15,9 +15,8 @@ import sqlite_utils
 from datasette_auth_passwords.utils import hash_password
 
 from db import access
-from db.publish import publish
 from db.serve import make_datasette
-from db.synthetic import populate
+from db.synthetic import published_synthetic
 
 SCORE_COLUMNS = {"score", "band", "band_sentence", "probability", "readiness", "market_fit",
                  "contribution", "top_reasons", "suggested_markets", "market_rank", "mean_score"}
@@ -25,11 +24,7 @@ SCORE_COLUMNS = {"score", "band", "band_sentence", "probability", "readiness", "
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("access")
-    populate(folder / "work.db", firms=30, seed=5)
-    out = folder / "export_finder.db"
-    publish(folder / "work.db", out)
-    return out
+    return published_synthetic(tmp_path_factory.mktemp("access"), firms=30, seed=5)
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ import html
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,8 +23,8 @@ import sqlite_utils
 from markupsafe import escape
 
 from db.publish import publish
-from db.serve import SETTINGS, datasette_command, load_metadata, make_datasette
-from db.synthetic import XSS_FIRM_ID, XSS_NAME, populate
+from db.serve import SETTINGS, datasette_command, free_port, load_metadata, make_datasette
+from db.synthetic import XSS_FIRM_ID, XSS_NAME, populate, published_synthetic
 
 QUERIES = {
     "find_my_firm": {"name": "acme plastic"},
@@ -39,11 +38,7 @@ QUERIES = {
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("datasette")
-    populate(folder / "work.db", firms=80, seed=21)
-    out = folder / "export_finder.db"
-    publish(folder / "work.db", out)
-    return out
+    return published_synthetic(tmp_path_factory.mktemp("datasette"), firms=80, seed=21)
 
 
 @pytest.fixture(scope="module")
@@ -257,9 +252,7 @@ def test_serve_command_is_read_only_with_inspect_file(published, tmp_path):
 
 
 def test_cli_serve_runs_datasette_read_only_and_restricted(published):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "export_finder.cli", "serve", str(published), "--port", str(port), "--restricted"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
