@@ -255,3 +255,26 @@ def test_cli_writes_the_sites(tmp_path):
     summary = json.loads(result.output)
     assert summary["counts"]["firms"] == 30
     assert json.loads((tmp_path / "manifest.json").read_text())["seed"] == 5
+
+
+def test_cli_serve_prints_urls_and_serves(tmp_path):
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "export_finder.cli", "sample-site", "--firms", "20", "--out", str(tmp_path), "--serve"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        urls = {}
+        for line in proc.stdout:
+            if line.startswith(("member_directory: ", "ppe_marketplace: ")):
+                site, url = line.strip().split(": ", 1)
+                urls[site] = url.rstrip("/")
+            if len(urls) == 2:
+                break
+        assert set(urls) == {"member_directory", "ppe_marketplace"}, proc.stderr.read() if proc.poll() is not None else urls
+        assert fetch(urls["member_directory"] + "/members/page/1.html")[0] == 200
+        assert b"Sitemap: " + urls["ppe_marketplace"].encode() in fetch(urls["ppe_marketplace"] + "/robots.txt")[2]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

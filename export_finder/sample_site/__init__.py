@@ -46,10 +46,13 @@ class Writer:
         self.root = root
         self.files = 0
         self.bytes = 0
+        self._dirs: set[Path] = set()
 
     def write(self, rel: str, text: str, charset: str = "utf-8") -> None:
         path = self.root / rel.lstrip("/")
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.parent not in self._dirs:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._dirs.add(path.parent)
         data = text.encode("cp1252" if charset == "windows-1252" else "utf-8", errors="xmlcharrefreplace")
         with open(path, "wb") as fh:
             fh.write(data)

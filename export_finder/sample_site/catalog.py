@@ -431,21 +431,21 @@ COUNTRIES: tuple[tuple[str, str, str, float], ...] = (
 
 # --- sentence templates ---------------------------------------------------------------------
 # {name} firm name, {list} products joined, {one} one product, {label} industry label (lower),
-# {city}, {year}, {jargon}
+# {a_label} the label with its article, {city}, {year}, {jargon}
 INTRO_TEMPLATES = (
     "{name} is a {city}-based manufacturer of {list}.",
-    "Founded in {year}, {name} designs and builds {list} for customers nationwide.",
+    "Founded in {year}, {name} makes {list} for customers nationwide.",
     "Since {year} we have made {list} in {city}, California.",
     "{name} has been a family-owned {label} business in {city} since {year}.",
-    "We are a {label} company located in {city}.",
+    "We are {a_label} company located in {city}.",
     "{name} specializes in {list}.",
     "Family owned and operated since {year}.",
 )
 INTRO_TEMPLATES_OOS = (
     "{name} is a {city}-based manufacturer of {list}.",
-    "Founded in {year}, {name} designs and builds {list} for customers nationwide.",
+    "Founded in {year}, {name} makes {list} for customers nationwide.",
     "{name} specializes in {list}.",
-    "We are a {label} company located in {city}.",
+    "We are {a_label} company located in {city}.",
 )
 PRODUCT_TEMPLATES = (
     "We manufacture {list}.",
@@ -464,6 +464,7 @@ FACILITY_TEMPLATES = (
 )
 CERT_TEMPLATES = (
     "We are {certs}.",
+    "Certifications: {certs}.",
     "Quality system: {certs}.",
     "Our facility is {certs}.",
 )

@@ -82,6 +82,8 @@ def street_variant(firm: Firm, rng: random.Random, upper: bool = False) -> str:
 def join_list(items: list[str], rng: random.Random) -> str:
     if len(items) == 1:
         return items[0]
+    if len(items) == 2:
+        return f"{items[0]} and {items[1]}"
     style = rng.random()
     if style < 0.45:
         return ", ".join(items[:-1]) + " and " + items[-1]
@@ -121,7 +123,9 @@ def describe(firm: Firm, rng: random.Random, name: str, paragraphs: int) -> list
     jargon = rng.choice(firm.industry.jargon) if firm.industry.jargon else "short lead times"
     templates = C.INTRO_TEMPLATES if firm.in_california else C.INTRO_TEMPLATES_OOS
     intro_list = join_list(rng.sample(core, min(len(core), 2)), rng)
-    first = [rng.choice(templates).format(name=name, list=intro_list, label=label, city=firm.city, year=firm.year_founded)]
+    a_label = ("an " if label[0] in "aeiou" else "a ") + label
+    first = [rng.choice(templates).format(name=name, list=intro_list, label=label, a_label=a_label,
+                                          city=firm.city, year=firm.year_founded)]
     first.append(rng.choice(C.PRODUCT_TEMPLATES).format(name=name, list=join_list(core, rng), label=label, jargon=jargon))
     if pivot:
         first.append(rng.choice(C.PIVOT_TEMPLATES).format(list=join_list(pivot, rng)))
@@ -152,7 +156,7 @@ def describe(firm: Firm, rng: random.Random, name: str, paragraphs: int) -> list
 
 # --- JSON-LD helpers -----------------------------------------------------------------------
 def jsonld_script(obj: dict) -> str:
-    text = json.dumps(obj, ensure_ascii=True, indent=1, sort_keys=False)
+    text = json.dumps(obj, ensure_ascii=True)  # one line, as most CMSs emit it
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return f'<script type="application/ld+json">\n{text}\n</script>'
 
