@@ -192,16 +192,17 @@ def read_firm_data(db, reference_year: int | None = None) -> FirmData:
         products = {}
         if "products" in tables:
             products = {pid: (prod, sent, url) for pid, prod, sent, url in _rows(db, "SELECT product_id, coalesce(surface, product), sentence, source_url FROM products")}
+        # All ranked guesses of one product vote for its chapter with their confidence: three
+        # weak guesses in chapter 76 outweigh one weak guess in chapter 26.
+        per_product: dict[tuple, list] = defaultdict(list)
         for firm_id, pid, rank, hs2, hs4, hs6, conf, uncertain in _rows(
             db, f"SELECT firm_id, {product_col}, rank, hs2, hs4, hs6, confidence, uncertain FROM hs_hints ORDER BY firm_id, {product_col}, rank"
         ):
-            if rank not in (None, 1):
-                continue  # the best guess per product only
             hs2 = (hs2 or (hs4 or hs6 or "")[:2]) or None
-            if not hs2:
-                continue
-            prod = products.get(pid, (None, None, None))
-            chapters[firm_id].append({"hs2": hs2, "hs4": hs4, "hs6": hs6, "confidence": conf if conf is not None else 0.0, "uncertain": int(uncertain or 0), "product": prod[0], "sentence": prod[1], "source_url": prod[2]})
+            if hs2:
+                per_product[(firm_id, pid)].append((rank if rank is not None else 1, hs2, hs4, hs6, conf if conf is not None else 0.0, int(uncertain or 0)))
+        for (firm_id, pid), guesses in per_product.items():
+            chapters[firm_id].append(_product_chapter(guesses, products.get(pid, (None, None, None))))
 
     n = len(order)
     X = np.empty((n, len(COLUMNS)), dtype=object)
@@ -279,6 +280,35 @@ def read_firm_data(db, reference_year: int | None = None) -> FirmData:
             ]
         )
     return FirmData(order, X, y, has_text, evidence, firms, dict(chapters), dict(label_evidence))
+
+
+CHAPTER_SURE = 0.5  # a product's chapter is "uncertain" below this summed confidence
+
+
+def _product_chapter(guesses: list[tuple], product: tuple) -> dict:
+    """One product's chapter: the chapter whose guesses' confidences sum highest.
+
+    The heading and subheading are kept only when the best-ranked guess lies in that chapter.
+    The chapter counts as uncertain when the summed confidence is under ``CHAPTER_SURE`` and
+    the extract stage marked its best guess in that chapter uncertain.
+    """
+    weight: dict[str, float] = defaultdict(float)
+    for _rank, hs2, _hs4, _hs6, conf, _unc in guesses:
+        weight[hs2] += conf
+    guesses = sorted(guesses)
+    chapter = max(weight, key=lambda c: (weight[c], -min(g[0] for g in guesses if g[1] == c)))
+    best = next(g for g in guesses if g[1] == chapter)
+    confidence = min(1.0, weight[chapter])
+    return {
+        "hs2": chapter,
+        "hs4": best[2],
+        "hs6": best[3],
+        "confidence": confidence,
+        "uncertain": int(bool(best[5]) and confidence < CHAPTER_SURE),
+        "product": product[0],
+        "sentence": product[1],
+        "source_url": product[2],
+    }
 
 
 def _nonempty_json(text) -> bool:

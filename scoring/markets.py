@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 PORT_POINTS, MARKET_POINTS, CONTAINER_POINTS = 40.0, 40.0, 20.0
 SHARE_CAP = 0.30
 TOP_MARKETS = 3
+MAIN_SHARE = 0.5  # chapters with at least this share of the top chapter's confidence count
 PORT_NAME = "the Port of LA"
 
 
@@ -169,20 +170,24 @@ def firm_market_fit(data: MarketData, hints: list[dict]) -> MarketFit:
             finer.update(c for c in (h.get("hs4"),) if c)
         by_chapter[code].append(h)
     notes = []
+    # What the firm mainly makes: chapters holding at least half the top chapter's confidence.
+    weight = {code: sum(max(h.get("confidence") or 0.0, 0.01) for h in hs) for code, hs in by_chapter.items()}
+    top = max(weight.values())
+    main = sorted(code for code in by_chapter if weight[code] >= MAIN_SHARE * top)
     best = None
-    for code in sorted(by_chapter):
+    for code in main:
         total, pieces, note = data.chapter_fit(code)
         if total is None:
             notes.append(note)
             continue
-        if best is None or total > best[0]:
+        if best is None or (weight[code], total) > (weight[best[1]], best[0]):
             best = (total, code, pieces)
     if finer:
         notes.append(
             "figures are for whole HS chapters: no data at heading level (" + ", ".join(sorted(finer)[:5]) + ") in the loaded trade figures"
         )
-    if all(h.get("uncertain") for h in hints):
-        notes.append("every HS guess for this firm is uncertain")
+    if all(h.get("uncertain") for h in confident):
+        notes.append("every HS guess for this firm's products is uncertain, so the markets may rest on the wrong goods")
     if best is None:
         return MarketFit(None, None, note="; ".join(notes) or "no data")
     total, code, pieces = best
@@ -193,7 +198,7 @@ def firm_market_fit(data: MarketData, hints: list[dict]) -> MarketFit:
         lead = f"Makes {product} (HS {kind(code)} {code}{', ' + _short(desc) if desc else ''}): " if i == 0 else ""
         sentence = (lead + text) if lead else text[0].upper() + text[1:]
         components.append(Component(feature, pts, sentence + ".", figure, source, table, key, column))
-    suggestions = _suggestions(data, sorted(by_chapter, key=lambda c: -(data.chapter_fit(c)[0] or -1)), by_chapter)
+    suggestions = _suggestions(data, [code] + [c for c in main if c != code], by_chapter, {c: weight[c] / top for c in main})
     if len(suggestions) < TOP_MARKETS:
         notes.append(f"only {len(suggestions)} market(s) with port figures for this firm's chapters")
     return MarketFit(total, code, components, suggestions, "; ".join(notes) or None)
@@ -213,14 +218,18 @@ def _short(desc: str) -> str:
     return desc.split(";")[0].strip().lower() if desc else ""
 
 
-def _suggestions(data: MarketData, chapters: list[str], by_chapter: dict) -> list[dict]:
+def _suggestions(data: MarketData, chapters: list[str], by_chapter: dict, share: dict[str, float]) -> list[dict]:
+    """Top markets, one per country: first the best chapter's best market (the one the reasons
+    name), then the rest by market score weighted by how sure we are the firm makes that chapter."""
     picked, seen = [], set()
     pool = []
     for code in chapters:
-        for m_score, row in data.ranked_markets(code)[:TOP_MARKETS * 2]:
-            pool.append((m_score, row))
-    pool.sort(key=lambda t: (-t[0], -(t[1]["port_value_usd"] or 0), t[1]["hs_code"], t[1]["partner_iso3"]))
-    for m_score, row in pool:
+        ranked = data.ranked_markets(code)[:TOP_MARKETS * 2]
+        for i, (m_score, row) in enumerate(ranked):
+            first = code == chapters[0] and i == 0
+            pool.append((0 if first else 1, -m_score * share.get(code, 1.0), m_score, row))
+    pool.sort(key=lambda t: (t[0], t[1], -(t[3]["port_value_usd"] or 0), t[3]["hs_code"], t[3]["partner_iso3"]))
+    for _first, _weighted, m_score, row in pool:
         if row["partner_iso3"] in seen:
             continue
         seen.add(row["partner_iso3"])

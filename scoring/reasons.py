@@ -107,7 +107,10 @@ def describe(feature: str, value, typical) -> tuple[str, float | None]:
         name = SECTION_NAMES.get(str(value))
         return f"Makes goods in HS section {value}" + (f" ({name})" if name else ""), None
     if feature == "county":
-        return (f"Based in {value} County" if value not in (None, "unknown") else "County not known"), None
+        if value in (None, "unknown"):
+            return "County not known", None
+        county = str(value)
+        return f"Based in {county if county.lower().endswith(' county') else county + ' County'}", None
     return f"{FEATURE_LABELS.get(feature, feature)}: {value}", v
 
 

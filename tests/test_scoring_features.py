@@ -94,3 +94,16 @@ def test_column_transformer_handles_missing_and_unseen_values():
     assert np.isfinite(out).all()
     ref = reference_row(X)
     assert ref[COLUMNS.index("log_employees")] == 1.0 and ref[COLUMNS.index("county")] in ("Los Angeles", "Orange")
+
+
+def test_a_products_ranked_guesses_vote_for_its_chapter():
+    from scoring.features import _product_chapter
+
+    guesses = [(1, "76", "7602", "760200", 0.15, 1), (2, "26", "2606", "260600", 0.13, 1), (3, "76", "7610", "761010", 0.12, 1), (4, "76", "7604", None, 0.05, 1)]
+    got = _product_chapter(guesses, ("aluminum storefront system", "We build aluminum storefront systems.", "http://x.test"))
+    assert got["hs2"] == "76" and got["hs4"] == "7602" and got["confidence"] == pytest.approx(0.32) and got["uncertain"] == 1
+    guesses = [(1, "26", "2606", None, 0.2, 1), (2, "76", "7610", None, 0.15, 1), (3, "76", "7604", None, 0.1, 1)]
+    got = _product_chapter(guesses, (None, None, None))
+    assert got["hs2"] == "76" and got["hs4"] == "7610"  # the chapter's own best heading, not rank 1's
+    sure = _product_chapter([(1, "84", "8413", "841370", 0.8, 0)], (None, None, None))
+    assert sure["uncertain"] == 0 and sure["confidence"] == 0.8

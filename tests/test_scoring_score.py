@@ -187,3 +187,15 @@ def test_scoring_40000_firms_works(tmp_path, shared_data):
     db = open_work_db(tmp_path / "w.db")
     assert db["scores"].count == 40000
     assert db.execute("select count(distinct firm_id) from score_reasons").fetchone()[0] == 40000
+
+
+def test_first_market_suggestion_is_the_market_the_reasons_name(scored):
+    db, *_ = scored
+    pairs = list(
+        db.query(
+            "select r.cites_key reason_key, m.cites_key market_key from score_reasons r join market_suggestions m "
+            "on m.firm_id = r.firm_id and m.rank = 1 where r.feature = 'best_market'"
+        )
+    )
+    assert pairs
+    assert all(json.loads(p["reason_key"]) == json.loads(p["market_key"]) for p in pairs)
