@@ -238,9 +238,9 @@ INDUSTRIES: tuple[Industry, ...] = (
     Industry("metal_fab", "Metal Fabrication", ("Metal Works", "Fabrication", "Steel", "Ironworks", "Manufacturing"), (
         P("730890", ("structural steel fabrications", "steel stairs and railings", "custom steel structures")),
         P("732690", ("sheet metal parts", "laser-cut steel parts", "custom metal brackets")),
-        P("731815", ("bolts and screws", "stainless steel fasteners", "aerospace bolts")),
+        P("731815", ("bolts and screws", "stainless steel fasteners", "aerospace bolts", "SS hex bolts and cap screws")),
         P("732393", ("stainless steel kitchenware", "stainless cookware")),
-        P("761699", ("aluminum castings", "machined aluminum parts", "aluminum extrusions fabricated to print")),
+        P("761699", ("aluminum castings", "machined aluminum parts", "aluminum extrusions fabricated to print", "alum. castings, machined to print")),
         P("761010", ("aluminum windows and doors", "aluminum storefront systems")),
         P("741220", ("brass fittings", "brass pipe fittings")),
         P("831000", ("metal signs", "etched metal nameplates")),

@@ -119,14 +119,17 @@ def describe(firm: Firm, rng: random.Random, name: str, paragraphs: int) -> list
     """1-3 paragraphs in the firm's own voice; every sentence is grounded in the firm's truth."""
     core = [p for h, p, cat in firm.products if not cat] or [p for _, p, _ in firm.products]
     pivot = [p for h, p, cat in firm.products if cat]
-    label = firm.industry.label.lower()
+    label = " ".join(w if w.isupper() else w.lower() for w in firm.industry.label.split())  # keeps "PPE"
     jargon = rng.choice(firm.industry.jargon) if firm.industry.jargon else "short lead times"
     templates = C.INTRO_TEMPLATES if firm.in_california else C.INTRO_TEMPLATES_OOS
     intro_list = join_list(rng.sample(core, min(len(core), 2)), rng)
     a_label = ("an " if label[0] in "aeiou" else "a ") + label
     first = [rng.choice(templates).format(name=name, list=intro_list, label=label, a_label=a_label,
                                           city=firm.city, year=firm.year_founded)]
-    first.append(rng.choice(C.PRODUCT_TEMPLATES).format(name=name, list=join_list(core, rng), label=label, jargon=jargon))
+    if len(core) > 1 and rng.random() < 0.12:  # a catalogue bullet list, as pasted from a brochure
+        first.append(rng.choice(("Catalogue:", "Product lines:", "We offer:")) + " " + " ".join(f"\u2022 {p}" for p in core))
+    else:
+        first.append(rng.choice(C.PRODUCT_TEMPLATES).format(name=name, list=join_list(core, rng), label=label, jargon=jargon))
     if pivot:
         first.append(rng.choice(C.PIVOT_TEMPLATES).format(list=join_list(pivot, rng)))
     second: list[str] = []
