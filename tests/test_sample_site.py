@@ -278,3 +278,16 @@ def test_cli_serve_prints_urls_and_serves(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_same_bytes_across_processes_with_other_hash_seeds(tmp_path):
+    """String hashing differs per process; nothing generated may depend on it."""
+    import os
+    import subprocess
+    import sys
+
+    code = "import sys; from export_finder.sample_site import generate; generate(sys.argv[1], firms=120, seed=9)"
+    for hash_seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        subprocess.run([sys.executable, "-c", code, str(tmp_path / hash_seed)], check=True, env=env)
+    assert tree_hash(tmp_path / "1") == tree_hash(tmp_path / "2")
