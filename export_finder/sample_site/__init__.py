@@ -93,7 +93,8 @@ class SitemapWriter:
 
     def close(self) -> None:
         if self.fh is None and not self.children:
-            self.add("/")  # an empty site still gets a valid sitemap
+            self.add("/")  # the protocol wants at least one <url>: an empty site lists its home page
+            self.total = 0
         self._close_child()
         for rel in self.children:
             p = self.w.root / rel
