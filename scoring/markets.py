@@ -100,16 +100,20 @@ class MarketData:
             for i, r in enumerate(sized):
                 self._size_pct[(code, r["partner_iso3"])] = (i + 1) / len(sized)
         self._cache: dict[str, tuple] = {}
+        self._ranked: dict[str, list] = {}
 
     def market_score(self, row: dict) -> float:
         share = min(1.0, (row["port_share"] or 0.0) / SHARE_CAP)
         return 0.5 * share + 0.5 * self._size_pct.get((row["hs_code"], row["partner_iso3"]), 0.0)
 
     def ranked_markets(self, code: str) -> list[tuple[float, dict]]:
-        rows = [r for r in self.markets.get(code, []) if r["port_value_usd"]]
-        scored = [(round(self.market_score(r), 6), r) for r in rows]
-        scored.sort(key=lambda t: (-t[0], -(t[1]["port_value_usd"] or 0), t[1]["partner_iso3"]))
-        return scored
+        """The port's markets for one code, best first (cached: firms share a few codes)."""
+        if code not in self._ranked:
+            rows = [r for r in self.markets.get(code, []) if r["port_value_usd"]]
+            scored = [(round(self.market_score(r), 6), r) for r in rows]
+            scored.sort(key=lambda t: (-t[0], -(t[1]["port_value_usd"] or 0), t[1]["partner_iso3"]))
+            self._ranked[code] = scored
+        return self._ranked[code]
 
     def chapter_fit(self, code: str) -> tuple[float | None, list[tuple], str | None]:
         """Points and cited pieces for one chapter; product words are filled in per firm."""

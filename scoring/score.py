@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from export_finder.schema import ensure_stage_tables, ensure_table, open_work_db
+from export_finder.schema import TABLES, ensure_stage_tables, ensure_table, open_work_db
 
 from .bands import LOW_CONFIDENCE_NOTE, band_for
 from .features import COLUMNS, FEATURE_SOURCES, LABEL_SIGNAL_KINDS, read_firm_data, reference_row
@@ -38,6 +38,7 @@ from .reasons import firm_reasons, occlusion
 from .refdata import reference_sources
 
 WEIGHTS = {"readiness": 0.6, "market_fit": 0.4}
+CHUNK = 20000  # firms per write
 MIN_EVIDENCE = 3  # fewer known facts than this: the score is marked low-confidence
 
 
@@ -45,7 +46,7 @@ class ScoringError(Exception):
     """The score cannot run; the message says what is missing."""
 
 
-def score(work_db, *, seed: int = DEFAULT_SEED, reference_year: int | None = None, model_dir=None, max_train_rows: int = 60000) -> dict:
+def score(work_db, *, seed: int = DEFAULT_SEED, reference_year: int | None = None, model_dir=None, max_train_rows: int = 60000, folds: int = 5) -> dict:
     """Score every firm in ``work_db``; write scores, reasons, markets and a model_runs row."""
     clock = {"started": time.perf_counter()}
     work_db = Path(work_db)
@@ -63,49 +64,47 @@ def score(work_db, *, seed: int = DEFAULT_SEED, reference_year: int | None = Non
     # One OpenMP thread: on a shared machine, gradient boosting's spinning threads slowed a
     # 4,000-firm training twentyfold when the other cores were busy (measured, docs/scoring.md).
     with threadpool_limits(limits=1, user_api="openmp"):
-        trained = train(X_train, y_train, seed=seed, max_rows=max_train_rows)
+        trained = train(X_train, y_train, seed=seed, max_rows=max_train_rows, folds=folds)
         clock["train"] = time.perf_counter()
         reference = reference_row(X_train if len(X_train) else data.X)
         p, deltas, p_ref = occlusion(trained.model, data.X, reference)
     clock["predict"] = time.perf_counter()
 
     refs = reference_sources(db)
-    run_id = hashlib.sha1(json.dumps([trained.data_sha256, seed, MODEL_VERSION, refs.get("refdata_run_id"), trained.estimator]).encode()).hexdigest()[:12]
+    run_id = hashlib.sha1(json.dumps([trained.data_sha256, seed, folds, MODEL_VERSION, refs.get("refdata_run_id"), trained.estimator]).encode()).hexdigest()[:12]
     model_version = f"{MODEL_VERSION}-{trained.estimator}"
 
     if "hs_sections" in db.table_names():
         reasons.SECTION_NAMES.update({r["code"]: r["description"].lower() for r in db["hs_sections"].rows})
     market = MarketData(db)
-    score_rows, reason_rows, market_rows = [], [], []
-    bands = Counter()
-    low_conf = 0
-    no_market = 0
-    for i, firm_id in enumerate(data.firm_ids):
-        fit = firm_market_fit(market, data.chapters.get(firm_id, []))
-        readiness = 100.0 * float(p[i])
-        if fit.score is None:
-            w_r, w_m = 1.0, 0.0
-            no_market += 1
-            total = readiness
-        else:
-            w_r, w_m = WEIGHTS["readiness"], WEIGHTS["market_fit"]
-            total = w_r * readiness + w_m * fit.score
-        total = float(min(100.0, max(0.0, total)))
-        band, sentence = band_for(total)
-        bands[band] += 1
-        why_low = []
-        if not data.has_text[i]:
-            why_low.append("no products or description found for this firm")
-        if data.evidence_count[i] < MIN_EVIDENCE:
-            why_low.append(f"only {data.evidence_count[i]} of 7 basic facts known (size, age, certifications, products, listings, website, facility)")
-        if not trained.cv:
-            why_low.append("too few firms with export evidence to train a model: every firm gets the same readiness")
-        if why_low:
-            low_conf += 1
-        score_rows.append(
-            {
+    stats = Counter()
+
+    def firm_rows():
+        """Each firm's score row, reason rows and market rows, one firm at a time."""
+        for i, firm_id in enumerate(data.firm_ids):
+            fit = firm_market_fit(market, data.chapters.get(firm_id, []))
+            readiness = 100.0 * float(p[i])
+            if fit.score is None:
+                w_r, w_m = 1.0, 0.0
+                stats["no_market_data"] += 1
+                total = readiness
+            else:
+                w_r, w_m = WEIGHTS["readiness"], WEIGHTS["market_fit"]
+                total = w_r * readiness + w_m * fit.score
+            total = round(float(min(100.0, max(0.0, total))), 4)
+            band, sentence = band_for(total)
+            stats["band:" + band] += 1
+            why_low = []
+            if not data.has_text[i]:
+                why_low.append("no products or description found for this firm")
+            if data.evidence_count[i] < MIN_EVIDENCE:
+                why_low.append(f"only {data.evidence_count[i]} of 7 basic facts known (size, age, certifications, products, listings, website, facility)")
+            if not trained.cv:
+                why_low.append("too few firms with export evidence to train a model: every firm gets the same readiness")
+            stats["low_confidence"] += bool(why_low)
+            score_row = {
                 "firm_id": firm_id,
-                "score": round(total, 4),
+                "score": total,
                 "band": band,
                 "band_sentence": sentence + (" " + LOW_CONFIDENCE_NOTE if why_low else ""),
                 "probability": float(p[i]),
@@ -120,23 +119,9 @@ def score(work_db, *, seed: int = DEFAULT_SEED, reference_year: int | None = Non
                 "market_fit_note": fit.note,
                 "hs_chapter": fit.chapter[:2] if fit.chapter else None,
             }
-        )
-        rows = firm_reasons(
-            firm_id,
-            round(total, 4),
-            w_r * 100.0 * p_ref,
-            w_r * 100.0 * deltas[i],
-            data.X[i],
-            reference,
-            w_r * readiness,
-            fit.components,
-            w_m,
-        )
-        reason_rows.extend(rows)
-        for s in fit.suggestions:
-            market_rows.append({"firm_id": firm_id, **s})
+            reasons_ = firm_reasons(firm_id, total, w_r * 100.0 * p_ref, w_r * 100.0 * deltas[i], data.X[i], reference, w_r * readiness, fit.components, w_m)
+            yield score_row, reasons_, [{"firm_id": firm_id, **s} for s in fit.suggestions]
 
-    clock["explain"] = time.perf_counter()
     card_sources = {k: v for k, v in refs.items()}
     model_path = Path(model_dir) if model_dir else work_db.parent / "models"
     model_path.mkdir(parents=True, exist_ok=True)
@@ -170,18 +155,31 @@ def score(work_db, *, seed: int = DEFAULT_SEED, reference_year: int | None = Non
     }
     run_row["card"] = model_card(run_row, trained, len(data.firm_ids), int((~train_mask).sum()))
 
+    # Rows are written as they are made, in chunks, inside one transaction: memory stays flat
+    # at 400,000 firms, and a kill mid-write leaves the previous scores in place.
+    names = ("scores", "score_reasons", "market_suggestions")
     with db.atomic():
-        for name, rows in (("scores", score_rows), ("score_reasons", reason_rows), ("market_suggestions", market_rows)):
-            table = ensure_table(db, name)
-            table.delete_where()
-            table.insert_all(rows, batch_size=5000)
+        for name in names:
+            ensure_table(db, name).delete_where()
+        buffers: dict[str, list] = {name: [] for name in names}
+        for score_row, reason_rows, market_rows in firm_rows():
+            buffers["scores"].append(score_row)
+            buffers["score_reasons"].extend(reason_rows)
+            buffers["market_suggestions"].extend(market_rows)
+            if len(buffers["scores"]) >= CHUNK:
+                for name in names:
+                    stats["rows:" + name] += _insert_many(db, name, buffers[name])
+                    buffers[name] = []
+        for name in names:
+            stats["rows:" + name] += _insert_many(db, name, buffers[name])
+        clock["explain"] = time.perf_counter()
         ensure_table(db, "model_runs").upsert(run_row, pk="run_id")
     clock["write"] = time.perf_counter()
-    steps = ["started", "read", "train", "predict", "explain", "write"]
+    steps = ["started", "read", "train", "predict", "explain", "write"]  # explain: reasons, markets and their rows written
     timings = {f"{b}_s": round(clock[b] - clock[a], 3) for a, b in zip(steps, steps[1:])}
     return {
         "run_id": run_id,
-        "firms": len(score_rows),
+        "firms": stats["rows:scores"],
         "training_rows": trained.rows,
         "positives": trained.positives,
         "estimator": trained.estimator,
@@ -189,14 +187,25 @@ def score(work_db, *, seed: int = DEFAULT_SEED, reference_year: int | None = Non
         "baseline_roc_auc": run_row["baseline_roc_auc"],
         "cv_brier": run_row["cv_brier"],
         "baseline_brier": run_row["baseline_brier"],
-        "low_confidence": low_conf,
-        "no_market_data": no_market,
-        "bands": dict(bands),
-        "reasons": len(reason_rows),
-        "market_suggestions": len(market_rows),
+        "low_confidence": stats["low_confidence"],
+        "no_market_data": stats["no_market_data"],
+        "bands": {k.split(":", 1)[1]: v for k, v in sorted(stats.items()) if k.startswith("band:")},
+        "reasons": stats["rows:score_reasons"],
+        "market_suggestions": stats["rows:market_suggestions"],
         "model_path": str(model_file),
         "timings": timings,
     }
+
+
+def _insert_many(db, name: str, rows: list[dict]) -> int:
+    """Plain executemany on the declared columns: sqlite-utils' insert_all spent most of a
+    400,000-firm run checking types the schema already fixes."""
+    if not rows:
+        return 0
+    columns = list(TABLES[name][0])
+    sql = f"INSERT INTO [{name}] ({', '.join(f'[{c}]' for c in columns)}) VALUES ({', '.join('?' for _ in columns)})"
+    db.conn.executemany(sql, [tuple(r.get(c) for c in columns) for r in rows])
+    return len(rows)
 
 
 def model_card(run: dict, trained, n_firms: int, n_untrained: int) -> str:

@@ -78,8 +78,8 @@ def test_model_card_is_complete(scored):
 
 
 def test_training_is_deterministic(tmp_path):
-    _, first = build(tmp_path / "a.db", n=600, seed=5)
-    _, second = build(tmp_path / "b.db", n=600, seed=5)
+    _, first = build(tmp_path / "a.db", n=600, seed=5, folds=3)
+    _, second = build(tmp_path / "b.db", n=600, seed=5, folds=3)
     assert first["run_id"] == second["run_id"]
     a = list(open_work_db(tmp_path / "a.db").query("select firm_id, score, probability from scores order by firm_id"))
     b = list(open_work_db(tmp_path / "b.db").query("select firm_id, score, probability from scores order by firm_id"))
@@ -172,7 +172,7 @@ def test_every_market_suggestion_matches_the_table_it_cites(scored):
 def test_without_trade_figures_the_market_part_says_no_data(tmp_path, monkeypatch):
     monkeypatch.setattr(refdata, "DEFAULT_TRADE_FILE", tmp_path / "absent.csv")
     load_refdata(tmp_path / "w.db")
-    _, summary = build(tmp_path / "w.db", n=300, seed=2)
+    _, summary = build(tmp_path / "w.db", n=300, seed=2, folds=3)
     db = open_work_db(tmp_path / "w.db")
     assert summary["no_market_data"] == summary["firms"] == 300
     notes = {r[0] for r in db.execute("select market_fit_note from scores")}
