@@ -1,9 +1,10 @@
 """The project's own labelled corpus of firm-style product descriptions.
 
-``nlp/data/hs/corpus.csv`` (``text,hs4,hs6,group``): written for this project, in the way
-California firms describe products on their sites and in directories, across all HS chapters.
-``group`` ties rewordings of one product together so cross-validation never tests a product on
-its own rewording. Every code is checked against HS 2022 by ``load_corpus(check=True)``.
+``nlp/data/hs/corpus/*.txt``: written for this project, in the way California firms describe
+products on their sites and in directories, across the HS chapters. One product a line,
+``hs6 | wording | another wording ...``; the rewordings of one line form a ``group``, so
+cross-validation never tests a product on its own rewording. Every code is checked against
+HS 2022 by ``load_corpus(check=True)`` (and by the tests).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from .nomenclature import is_valid
 
-CORPUS_FILE = Path(__file__).resolve().parent.parent / "data" / "hs" / "corpus.csv"
+CORPUS_DIR = Path(__file__).resolve().parent.parent / "data" / "hs" / "corpus"
 
 
 class CorpusError(ValueError):
@@ -50,7 +51,22 @@ def load_labelled_csv(path: Path, check: bool = True) -> list[dict]:
     return rows
 
 
-def load_corpus(path: Path = CORPUS_FILE, check: bool = True) -> list[dict]:
-    if not path.exists():
-        return []
-    return load_labelled_csv(path, check=check)
+def load_corpus(directory: Path = CORPUS_DIR, check: bool = True) -> list[dict]:
+    """Rows ``{text, hs4, hs6, group, source}`` from every ``*.txt`` file of the corpus."""
+    rows = []
+    for path in sorted(directory.glob("*.txt")):
+        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            parts = [p.strip() for p in line.split("|")]
+            hs6, texts = parts[0], [p for p in parts[1:] if p]
+            if check:
+                if len(hs6) != 6 or not is_valid(hs6):
+                    raise CorpusError(f"{path.name}:{lineno}: {hs6!r} is not an HS 2022 subheading")
+                if not texts:
+                    raise CorpusError(f"{path.name}:{lineno}: no wording")
+            for text in texts:
+                rows.append({"text": text, "hs4": hs6[:4], "hs6": hs6,
+                             "group": f"{path.stem}:{lineno}", "source": f"{path.name}:{lineno}"})
+    return rows

@@ -64,6 +64,12 @@ class Encoder:
         )
         return vecs.astype(np.float32, copy=False)
 
+    def prime(self, texts: list[str], vecs: np.ndarray) -> None:
+        """Seed the cache with vectors computed earlier (e.g. read from the disk cache)."""
+        with self._lock:
+            for t, v in zip(texts, vecs):
+                self._cache[t] = np.asarray(v, dtype=np.float32)
+
     def encode(self, texts: list[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         todo: dict[str, list[int]] = {}

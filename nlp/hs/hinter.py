@@ -48,6 +48,7 @@ class Hinter:
         self.lexicon = lexicon if lexicon is not None else get_lexicon()
         if index is None:
             examples = load_corpus() + lexicon_examples(self.lexicon.entries)
+            Index.prime_examples(examples)
             index = Index(examples, self.lexicon.entries)
         self.index = index
         if ranker is None and RANKER_FILE.exists():
@@ -93,7 +94,7 @@ class Hinter:
             if hs6 is None and h is not None and c.sub_scores.get(h):
                 hs6 = ix.sub_codes[c.sub_scores[h][0][0]]
             elif hs6 is None:
-                subs = np.where(ix.sub_head == h)[0]
+                subs = ix.subs_of_head[h] if h is not None else []
                 hs6 = ix.sub_codes[subs[0]] if len(subs) else hs4 + "00"
             key = hs6
             if key in used:

@@ -49,9 +49,7 @@ def build_candidates(index, texts, vecs, lexicon, exclude_groups=None) -> list[C
     S_head = vecs @ index.E_head.T                      # (n, H)
     S_sub = vecs @ index.E_sub.T                        # (n, S)
     H = len(index.head_codes)
-    sub_max = np.full((n, H), -1.0, dtype=np.float32)
-    for i in range(n):
-        np.maximum.at(sub_max[i], index.sub_head, S_sub[i])
+    sub_max = np.maximum.reduceat(S_sub, index.sub_start, axis=1)
     enc = np.maximum(S_head, sub_max)
     T = (index.tfidf.transform(texts) @ index.T_head.T).toarray().astype(np.float32)
     has_ex = len(index.examples) > 0
@@ -120,7 +118,7 @@ def build_candidates(index, texts, vecs, lexicon, exclude_groups=None) -> list[C
         for h in cands:
             c = int(chap[h])
             if c not in chap_vote_map:
-                mask = chap == c
+                mask = index.heads_of_chap[c]
                 chap_vote_map[c] = float(knn_vote[mask].sum())
                 chap_enc_map[c] = float(enc_i[mask].max())
         best_enc = float(enc_i[enc_order[0]])
@@ -136,7 +134,7 @@ def build_candidates(index, texts, vecs, lexicon, exclude_groups=None) -> list[C
             ]
         sub_scores = {}
         for h in cands:
-            subs = np.where(index.sub_head == h)[0]
+            subs = index.subs_of_head[h]
             scored = [(int(s), float(S_sub[i, s] + 0.6 * sub_vote.get(int(s), 0.0) + 0.3 * lex_sub.get(int(s), 0.0)))
                       for s in subs]
             scored.sort(key=lambda x: -x[1])

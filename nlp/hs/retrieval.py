@@ -69,6 +69,12 @@ class Index:
         self.sub_pos = {c: i for i, c in enumerate(self.sub_codes)}
         self.sub_head = np.array([self.head_pos[s["parent"]] for s in self.subs])
         self.chap_of_head = np.array([int(c[:2]) for c in self.head_codes])
+        # Subheadings come in code order, so each heading's subheadings are one contiguous run.
+        assert np.all(np.diff(self.sub_head) >= 0)
+        self.sub_start = np.searchsorted(self.sub_head, np.arange(len(self.heads)))
+        self.subs_of_head = [np.arange(a, b) for a, b in
+                             zip(self.sub_start, list(self.sub_start[1:]) + [len(self.subs)])]
+        self.heads_of_chap = {c: np.where(self.chap_of_head == c)[0] for c in set(self.chap_of_head.tolist())}
         self.E_head = embed_fixed([heading_text(h) for h in self.heads], "headings")
         self.E_sub = embed_fixed([s["description"] for s in self.subs], "subheadings")
         self.lexicon_entries = lexicon_entries or []
@@ -89,12 +95,18 @@ class Index:
             [heading_text(h) for h in self.heads] + [s["description"] for s in self.subs])
         self.set_examples(examples or [])
 
+    @staticmethod
+    def prime_examples(examples: list[dict]) -> None:
+        """Read the vectors of a fixed example set from disk (or compute and cache them once)."""
+        texts = sorted({e["text"] for e in examples})
+        if texts:
+            get_encoder().prime(texts, embed_fixed(texts, "examples"))
+
     def set_examples(self, examples: list[dict]) -> None:
         """Labelled examples for the neighbour signals (corpus rows and lexicon terms)."""
         self.examples = examples
         if examples:
-            self.E_ex = get_encoder().encode([e["text"] for e in examples]) if len(examples) < 50 else \
-                embed_fixed([e["text"] for e in examples], "examples")
+            self.E_ex = get_encoder().encode([e["text"] for e in examples])
             self.ex_head = np.array([self.head_pos[e["hs4"]] for e in examples])
             self.ex_sub = np.array([self.sub_pos.get(e.get("hs6") or "", -1) for e in examples])
         else:

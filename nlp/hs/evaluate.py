@@ -1,0 +1,110 @@
+"""Accuracy and calibration of HS hints, beside the two baselines, on a labelled CSV.
+
+Top-k at a level counts a row right when one of the first k hints has the right code at that
+level (chapter, heading, subheading; subheading only over rows that give one). The calibration
+error (ECE) compares the top hint's confidence with whether its heading is right, over 10 equal-
+width bins, weighted by the rows in each bin. The baselines are TF-IDF nearest description over
+the nomenclature and the raw encoder's nearest description; their "confidence" is their raw
+cosine similarity, shown to make the point that a similarity is not a probability.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .corpus import load_labelled_csv
+
+
+def ece(conf, correct, bins: int = 10) -> float:
+    conf = np.asarray(conf, dtype=float)
+    correct = np.asarray(correct, dtype=float)
+    if len(conf) == 0:
+        return float("nan")
+    edges = np.linspace(0, 1, bins + 1)
+    idx = np.clip(np.digitize(conf, edges[1:-1]), 0, bins - 1)
+    total = 0.0
+    for b in range(bins):
+        m = idx == b
+        if m.any():
+            total += m.sum() / len(conf) * abs(conf[m].mean() - correct[m].mean())
+    return float(total)
+
+
+def reliability_table(conf, correct, bins: int = 5) -> list[dict]:
+    conf = np.asarray(conf, dtype=float)
+    correct = np.asarray(correct, dtype=float)
+    edges = np.linspace(0, 1, bins + 1)
+    idx = np.clip(np.digitize(conf, edges[1:-1]), 0, bins - 1)
+    rows = []
+    for b in range(bins):
+        m = idx == b
+        rows.append({"bin": f"{edges[b]:.1f}-{edges[b + 1]:.1f}", "n": int(m.sum()),
+                     "mean_confidence": round(float(conf[m].mean()), 3) if m.any() else None,
+                     "heading_accuracy": round(float(correct[m].mean()), 3) if m.any() else None})
+    return rows
+
+
+def score(rows: list[dict], predictions: list[list[dict]]) -> dict:
+    """``predictions[i]``: hints (dicts with hs4, hs6, confidence) for ``rows[i]``."""
+    n = len(rows)
+    out: dict = {"n": n}
+    for level, width in (("chapter", 2), ("heading", 4), ("subheading", 6)):
+        for k in (1, 3):
+            hits, total = 0, 0
+            for row, preds in zip(rows, predictions):
+                gold = row["hs6"] if level == "subheading" else row["hs4"][:width]
+                if not gold:
+                    continue
+                total += 1
+                got = [(p.get("hs6") or "")[:width] if level == "subheading" else p["hs4"][:width]
+                       for p in preds[:k]]
+                hits += gold in got
+            out[f"top{k}_{level}"] = round(hits / total, 4) if total else None
+    conf = [p[0]["confidence"] if p else 0.0 for p in predictions]
+    correct = [bool(p) and p[0]["hs4"] == r["hs4"] for r, p in zip(rows, predictions)]
+    out["ece"] = round(ece(conf, correct), 4)
+    return out
+
+
+def _baseline_preds(ranked, sims_conf=None):
+    return [[{"hs4": h, "hs6": s, "confidence": 0.0} for h, s in r] for r in ranked]
+
+
+def evaluate_rows(rows: list[dict], hinter=None, baselines: bool = True, exclude_groups=None) -> dict:
+    from .hinter import get_hinter
+
+    hinter = hinter or get_hinter()
+    texts = [r["text"] for r in rows]
+    t0 = time.perf_counter()
+    preds = hinter.hint(texts, top=5, exclude_groups=exclude_groups)
+    elapsed = time.perf_counter() - t0
+    result = {"rows": len(rows), "hinter": {"method": hinter.method, **score(rows, preds)},
+              "seconds": round(elapsed, 2)}
+    conf = [p[0]["confidence"] if p else 0.0 for p in preds]
+    correct = [bool(p) and p[0]["hs4"] == r["hs4"] for r, p in zip(rows, preds)]
+    result["hinter"]["reliability"] = reliability_table(conf, correct)
+    result["hinter"]["uncertain_share"] = round(float(np.mean([c < hinter.uncertain_below for c in conf])), 4) if conf else None
+    if baselines:
+        ix = hinter.index
+        vecs = hinter.encoder.encode(texts)
+        tf = ix.baseline_tfidf(texts, top=5)
+        en = ix.baseline_encoder(texts, top=5, vecs=vecs)
+        result["baseline_tfidf"] = _strip_ece(score(rows, _baseline_preds(tf)))
+        result["baseline_encoder"] = _strip_ece(score(rows, _baseline_preds(en)))
+    return result
+
+
+def _strip_ece(d: dict) -> dict:
+    d = dict(d)
+    d["ece"] = None  # a nearest-description baseline gives no probability to calibrate
+    return d
+
+
+def evaluate_file(path) -> dict:
+    rows = load_labelled_csv(Path(path), check=False)
+    result = evaluate_rows(rows)
+    result["labels"] = str(path)
+    return result

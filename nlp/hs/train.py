@@ -1,0 +1,153 @@
+"""``python -m nlp.hs.train``: fit the gated ranker on the project's corpus and save it.
+
+Reproducible in one command: reads only project files (``nlp/data/hs/corpus``, ``lexicon.jsonl``,
+the nomenclature), writes ``nlp/data/hs/ranker.json`` (coefficients, isotonic map, metadata and
+the cross-validated figures) and ``nlp/data/hs/embeddings.npz`` (float16 vectors of the fixed
+texts, so a fresh clone does not re-embed ~10,000 texts at first use).
+
+Protocol: every corpus row is a query whose neighbour features come from the *other* groups
+(leave-one-group-out), so a row never finds itself or its rewordings. A 5-fold grouped split of
+those rows gives held-out ranker probabilities; the isotonic calibration map is fitted on them
+only, and the figures saved in the metadata are from those held-out folds. The final model is then
+fitted on all rows. ``hs_dev.csv`` and the CBP files are never read here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import sys
+import time
+
+import numpy as np
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from .corpus import load_corpus
+from .encoder import MODEL_NAME, get_encoder
+from .evaluate import ece
+from .hinter import RANKER_FILE, lexicon_examples
+from .lexicon import Lexicon, load_lexicon
+from .ranker import FEATURES, Ranker, build_candidates
+from .retrieval import SHIPPED_EMBEDDINGS, Index, _digest
+
+SEED = 2022
+C = 1.0
+
+
+def candidate_matrix(index, lexicon, rows, exclude=True):
+    """Stacked candidate features, labels (right heading?) and the row each candidate belongs to."""
+    texts = [r["text"] for r in rows]
+    vecs = get_encoder().encode(texts)
+    cands = build_candidates(index, texts, vecs, lexicon, [r["group"] for r in rows] if exclude else None)
+    X, y, rid = [], [], []
+    for i, (r, c) in enumerate(zip(rows, cands)):
+        gold = index.head_pos.get(r["hs4"], -1)
+        X.append(c.X)
+        y.append(np.array([h == gold for h in c.heads], dtype=np.int8))
+        rid.append(np.full(len(c.heads), i))
+    return np.vstack(X), np.concatenate(y), np.concatenate(rid), cands
+
+
+def new_model():
+    return Pipeline([("scale", StandardScaler()),
+                     ("clf", LogisticRegression(C=C, max_iter=2000, random_state=SEED))])
+
+
+def normalise(p, rid):
+    s = np.bincount(rid, weights=p)
+    return p / np.maximum(s[rid], 1e-12)
+
+
+def fit_ranker(X, y, rid, groups, folds: int = 5) -> tuple[Ranker, dict]:
+    """Held-out probabilities by grouped K-fold, isotonic map on them, final fit on everything."""
+    oof = np.zeros(len(y))
+    row_groups = np.asarray(groups)[rid]
+    for tr, te in GroupKFold(n_splits=folds).split(X, y, row_groups):
+        m = new_model().fit(X[tr], y[tr])
+        oof[te] = m.predict_proba(X[te])[:, 1]
+    q = normalise(oof, rid)
+    iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(q, y)
+    model = new_model().fit(X, y)
+    # Held-out figures: top-1 heading accuracy and calibration of the top candidate per row.
+    top_conf, top_ok, top3 = [], [], []
+    for i in np.unique(rid):
+        m = rid == i
+        order = np.argsort(-q[m])
+        top_conf.append(q[m][order[0]])
+        top_ok.append(y[m][order[0]])
+        top3.append(y[m][order[:3]].any())
+    top_conf = np.array(top_conf)
+    cal = iso.predict(top_conf)
+    report = {"rows": int(len(np.unique(rid))), "candidates": int(len(y)),
+              "heldout_top1_heading": round(float(np.mean(top_ok)), 4),
+              "heldout_top3_heading": round(float(np.mean(top3)), 4),
+              "heldout_ece_raw": round(ece(top_conf, top_ok), 4),
+              "heldout_ece_isotonic_in_sample": round(ece(cal, top_ok), 4)}
+    xs, ys = iso.X_thresholds_, iso.y_thresholds_
+    return Ranker(model, xs, ys), report
+
+
+def ship_embeddings(index, examples):
+    """Write the fixed texts' vectors (float16) so a fresh clone skips re-embedding them."""
+    enc = get_encoder()
+    head_texts = [h["description"] for h in index.heads]
+    sub_texts = [s["description"] for s in index.subs]
+    ex_texts = sorted({e["text"] for e in examples})
+    arrays = {
+        f"headings__{_digest(head_texts)}": index.E_head.astype(np.float16),
+        f"subheadings__{_digest(sub_texts)}": index.E_sub.astype(np.float16),
+        f"examples__{_digest(ex_texts)}": enc.encode(ex_texts).astype(np.float16),
+    }
+    tmp = SHIPPED_EMBEDDINGS.with_suffix(".tmp.npz")
+    np.savez_compressed(tmp, **arrays)
+    tmp.replace(SHIPPED_EMBEDDINGS)
+
+
+def file_hash(paths) -> str:
+    h = hashlib.sha256()
+    for p in paths:
+        h.update(open(p, "rb").read())
+    return h.hexdigest()[:16]
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--no-embeddings", action="store_true", help="do not rewrite embeddings.npz")
+    args = ap.parse_args(argv)
+    t0 = time.time()
+    entries = load_lexicon()
+    lexicon = Lexicon(entries)
+    corpus = load_corpus()
+    examples = corpus + lexicon_examples(entries)
+    Index.prime_examples(examples)
+    index = Index(examples, entries)
+    X, y, rid, _ = candidate_matrix(index, lexicon, corpus)
+    groups = [r["group"] for r in corpus]
+    ranker, report = fit_ranker(X, y, rid, groups)
+    from .corpus import CORPUS_DIR
+    from .lexicon import LEXICON_FILE
+
+    ranker.meta = {
+        "trained": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "encoder": MODEL_NAME, "features": FEATURES, "C": C, "seed": SEED,
+        "corpus_rows": len(corpus), "corpus_groups": len(set(groups)), "lexicon_terms": len(entries),
+        "data_hash": file_hash(sorted(CORPUS_DIR.glob("*.txt")) + [LEXICON_FILE]),
+        "cv": report, "protocol": "leave-one-group-out neighbour features; 5-fold grouped CV; isotonic on held-out folds",
+        "coef": dict(zip(FEATURES, [round(float(c), 4) for c in ranker.model.named_steps["clf"].coef_[0]])),
+    }
+    RANKER_FILE.write_text(json.dumps(ranker.to_json(), indent=1) + "\n")
+    if not args.no_embeddings:
+        ship_embeddings(index, examples)
+    print(json.dumps({"saved": str(RANKER_FILE), "seconds": round(time.time() - t0, 1), **ranker.meta},
+                     indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
