@@ -49,14 +49,15 @@ def add_firm_columns(db: sqlite_utils.Database) -> None:
         """
     )
     # Products the extract stage recognised; the listing's own product list when it found none.
+    # "; " between them: a product name may itself hold commas ("masks, ear loop, 50/box").
     db.execute(
         """
         UPDATE firms SET top_products = coalesce(
-            (SELECT group_concat(product, ', ') FROM (
+            (SELECT group_concat(product, '; ') FROM (
                 SELECT DISTINCT p.product FROM products p WHERE p.firm_id = firms.firm_id
                 AND p.product IS NOT NULL LIMIT 8)),
             CASE WHEN json_valid(firms.products_text) THEN
-                (SELECT group_concat(value, ', ') FROM (
+                (SELECT group_concat(value, '; ') FROM (
                     SELECT DISTINCT j.value FROM json_each(firms.products_text) j
                     WHERE j.type = 'text' LIMIT 8))
             END
@@ -147,6 +148,11 @@ def _certification_lists(db: sqlite_utils.Database) -> None:
     db.conn.executemany("UPDATE firms SET certification_list = ? WHERE firm_id = ?", updates)
 
 
+def _keys(db: sqlite_utils.Database, keys: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """The foreign keys whose target table exists (labels in facets and rows)."""
+    return [k for k in keys if db[k[1]].exists()]
+
+
 def build_firm_certifications(db: sqlite_utils.Database) -> None:
     """One row per firm and certification, with the sentence it was read from when known.
 
@@ -154,11 +160,13 @@ def build_firm_certifications(db: sqlite_utils.Database) -> None:
     whole; at 400,000 firms it took 1-2 s a page (docs/publish.md). A narrow table facets in
     milliseconds and each row links to the firm.
     """
+    # The unary plus below keeps the planner on signals(firm_id, kind): without statistics
+    # it chose (kind, value), one scan of every certification per row (hours at 400k firms).
     db["firm_certifications"].create(
         {"firm_id": str, "certification": str, "county": str, "hs_chapter": str,
          "sentence": str, "source_url": str},
         pk=("firm_id", "certification"),
-        foreign_keys=[("firm_id", "firms", "firm_id")],
+        foreign_keys=_keys(db, [("firm_id", "firms", "firm_id"), ("hs_chapter", "hs_chapters", "code")]),
         replace=True,
     )
     db.execute(
@@ -173,8 +181,8 @@ def build_firm_certifications(db: sqlite_utils.Database) -> None:
         """
         UPDATE firm_certifications SET (sentence, source_url) = (
             SELECT s.sentence, s.source_url FROM signals s
-            WHERE s.firm_id = firm_certifications.firm_id AND s.kind = 'certification'
-              AND s.value = firm_certifications.certification AND coalesce(s.negated, 0) = 0
+            WHERE s.firm_id = firm_certifications.firm_id AND +s.kind = 'certification'
+              AND +s.value = firm_certifications.certification AND coalesce(s.negated, 0) = 0
             LIMIT 1)
         """
     )
@@ -202,7 +210,8 @@ def build_opportunities(db: sqlite_utils.Database) -> None:
             "longitude": float,
         },
         pk="firm_id",
-        foreign_keys=[("firm_id", "firms", "firm_id")],
+        foreign_keys=_keys(db, [("firm_id", "firms", "firm_id"), ("hs_chapter", "hs_chapters", "code"),
+                                ("top_market_iso3", "countries", "iso3")]),
         replace=True,
     )
     db.execute(
