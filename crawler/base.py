@@ -10,9 +10,9 @@ and counts every problem in the crawl stats under ``page/...``; nothing stops th
 category links, CSS selectors from ``sources.yaml``) and sitemaps. ``GenericSpider`` (in
 ``crawler/spiders/generic.py``) walks any site by its links and sitemaps.
 
-Two narrow hooks for thin spiders (alltheplaces' habit): ``pre_process_data(objects,
-response)`` on the structured data before parsing, ``post_process_item(item, response)`` on
-each built listing.
+A thin spider's hook (alltheplaces' habit): ``post_process_item(item, response)`` on each
+built listing. Reading a page is a pure function (``read_page``) so it can run in a worker
+process (``EXTRACT_WORKERS``) while the crawl process keeps downloading.
 """
 
 from __future__ import annotations
@@ -92,6 +92,18 @@ class ListingSpider(scrapy.Spider):
 
     # --- requests ---------------------------------------------------------------------------
 
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        from scrapy import signals
+
+        # Fork the extraction workers as the spider opens, before the crawl starts its threads.
+        crawler.signals.connect(spider._open_extraction, signal=signals.spider_opened)
+        return spider
+
+    def _open_extraction(self, spider):
+        extraction(self)
+
     def request(self, url: str, callback, priority: int = 0, **kwargs) -> Request:
         return Request(url, callback=callback, errback=self.on_error, priority=priority, **kwargs)
 
@@ -112,102 +124,204 @@ class ListingSpider(scrapy.Spider):
 
     # --- pages ------------------------------------------------------------------------------
 
-    def page_problems(self, response: Response) -> list[str]:
-        """Faults of the page itself: counted under ``page/<key>``, returned as row problems."""
-        found: list[tuple[str, str]] = []
-        if "dataloss" in response.flags:
-            found.append(("truncated_body", "truncated body"))
-        elif isinstance(response, TextResponse) and not _HTML_END.search(response.body[-4096:]):
-            found.append(("no_closing_html_tag", "no closing html tag"))
-        if isinstance(response, TextResponse) and not response.body.isascii():
-            declared = b"charset" in response.headers.get(b"Content-Type", b"").lower() or _DECLARED_CHARSET.search(response.body[:2048])
-            if not declared:
-                found.append(("charset_guessed", f"charset guessed ({response.encoding})"))
-        for key, _text in found:
-            self.count(f"page/{key}")
-        return [f"page: {text}" for _key, text in found]
-
-    def pre_process_data(self, objects: list[dict], response: Response) -> list[dict]:
-        return objects
-
     def post_process_item(self, item: Listing, response: Response) -> Listing | None:
         return item
 
-    def parse_listing(self, response: Response):
-        """A detail page -> one listing per organisation found (or one from selectors)."""
+    def accepts_unstructured(self) -> bool:
+        """Configured sources read any detail page by selectors; generic mode needs structure."""
+        return bool(self.selectors)
+
+    def reader_spec(self) -> dict:
+        """What ``read_page`` needs to know about this spider (plain data: it may cross processes)."""
+        if not hasattr(self, "_reader_spec"):
+            self._reader_spec = {
+                "source": self.source_name,
+                "selectors": self.selectors,
+                "accepts_unstructured": self.accepts_unstructured(),
+                "generic_fallbacks": self.generic_fallbacks,
+                "run_id": self.settings.get("RUN_ID"),
+                "id_base": getattr(self, "base_url", None),
+            }
+        return self._reader_spec
+
+    async def parse_listing(self, response: Response):
+        """A detail page -> one listing per organisation found (or one from selectors).
+
+        The reading itself (``read_page``) runs in the extraction worker process when
+        ``EXTRACT_WORKERS`` is set, so parsing uses the second core while this process keeps
+        downloading; either way the same function reads the page.
+        """
         self.count("page/detail")
         if not isinstance(response, TextResponse):
             self.count("page/not_html")
             return
-        problems = self.page_problems(response)
-        if any(p.startswith("page: charset guessed") for p in problems) and response.encoding != "cp1252":
-            # No declared charset and not UTF-8: read it as windows-1252, the web's fallback
-            # for undeclared Western pages (WHATWG), not as whatever a byte-guesser preferred.
-            try:
-                response.body.decode("utf-8")
-            except UnicodeDecodeError:
-                response = response.replace(encoding="cp1252")
-                problems = [p if not p.startswith("page: charset guessed") else "page: charset guessed (cp1252)" for p in problems]
-        try:
-            tree = response.selector.root
-        except Exception:
-            tree = None
-        objects, syntaxes, data_problems = structured.extract(tree, response.body, response.url)
-        for problem in data_problems:
-            self.count(f"page/{problem}")
-            problems.append(f"structured: {problem}")
-        objects = self.pre_process_data(objects, response)
-        orgs = parse.find_orgs(objects)
-        field_sets = [parse.fields_from_org(org, response.url) for org in orgs]
-        raws = [org for org in orgs]
-        if not field_sets and self.accepts_unstructured(response):
-            field_sets, raws = [{}], [None]
-        if not field_sets:
-            self.count("page/no_listing")
-            return
-        for syntax in syntaxes:
-            self.count(f"page/syntax/{syntax}")
-        single = len(field_sets) == 1
-        for index, (fields, raw) in enumerate(zip(field_sets, raws)):
-            if single:
-                self.fill(fields, response)
-            item = self.build(response, index, fields, raw, problems)
-            item = self.post_process_item(item, response)
+        page = {"url": response.url, "status": response.status, "body": response.body,
+                "content_type": response.headers.get(b"Content-Type", b"").decode("latin-1"),
+                "flags": list(response.flags), "encoding": response.encoding}
+        result = await extraction(self).read(page, self.reader_spec())
+        for key, n in result["counts"].items():
+            self.count(key, n)
+        for row in result["rows"]:
+            item = self.post_process_item(Listing(row), response)
             if item is not None:
                 yield item
 
-    def accepts_unstructured(self, response: Response) -> bool:
-        """Configured sources read any detail page by selectors; generic mode needs structure."""
-        return bool(self.selectors)
 
-    def fill(self, fields: dict, response: Response) -> None:
-        selectors = dict(self.selectors)
-        address_query = selectors.pop("address", None)
-        parse.fill_from_selectors(fields, response.selector, selectors)
-        if address_query and not (fields.get("postal_code") and fields.get("street")):
-            texts = parse._select(response.selector, address_query)
-            for key, value in parse_address(texts[0] if texts else "").items():
-                fields.setdefault(key, value)
-        if self.generic_fallbacks:
-            parse.generic_fill(fields, response.selector)
+def page_problems(response: Response) -> tuple[list[tuple[str, str]], Response]:
+    """Faults of the page itself as (stats key, row text); the response re-decoded if needed."""
+    found: list[tuple[str, str]] = []
+    if "dataloss" in response.flags:
+        found.append(("truncated_body", "truncated body"))
+    elif not _HTML_END.search(response.body[-4096:]):
+        found.append(("no_closing_html_tag", "no closing html tag"))
+    if not response.body.isascii():
+        declared = b"charset" in response.headers.get(b"Content-Type", b"").lower() or _DECLARED_CHARSET.search(response.body[:2048])
+        if not declared:
+            encoding = response.encoding
+            try:
+                response.body.decode("utf-8")
+            except UnicodeDecodeError:
+                # No declared charset and not UTF-8: read it as windows-1252, the web's
+                # fallback for undeclared Western pages (WHATWG), not as a byte-guesser's pick.
+                response = response.replace(encoding="cp1252")
+                encoding = "cp1252"
+            found.append(("charset_guessed", f"charset guessed ({encoding})"))
+    return found, response
 
-    def build(self, response: Response, index: int, fields: dict, raw: Any, problems: list[str]) -> Listing:
-        now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-        item = Listing(
-            listing_id=listing_id(self.source_name, response.url, index),
-            source=self.source_name,
-            url=response.url,
-            fetched_at=now,
-            http_status=response.status,
-            content_sha256=hashlib.sha256(response.body).hexdigest(),
-            raw_structured=json.dumps(raw, ensure_ascii=False, default=str) if raw is not None else None,
-            problems=list(problems),
-            crawl_run_id=self.settings.get("RUN_ID"),
-        )
-        for field in parse.FIELDS:
-            if field in fields:
-                item[field] = fields[field]
-        return item
+
+def read_page(page: dict, spec: dict) -> dict:
+    """One detail page -> listing rows and the problem counters it raised (pure: no spider).
+
+    ``page``: url, status, body, content_type, flags; ``spec``: see ``reader_spec``.
+    """
+    from collections import Counter
+
+    from scrapy.http import HtmlResponse
+
+    counts: Counter[str] = Counter()
+    headers = {"Content-Type": page["content_type"]} if page.get("content_type") else {}
+    response = HtmlResponse(page["url"], status=page["status"], body=page["body"], headers=headers, flags=page.get("flags"))
+    found, response = page_problems(response)
+    problems = []
+    for key, text in found:
+        counts[f"page/{key}"] += 1
+        problems.append(f"page: {text}")
+    try:
+        tree = response.selector.root
+    except Exception:
+        tree = None
+    objects, syntaxes, data_problems = structured.extract(tree, response.body, response.url)
+    for problem in data_problems:
+        counts[f"page/{problem}"] += 1
+        problems.append(f"structured: {problem}")
+    orgs = parse.find_orgs(objects)
+    field_sets = [parse.fields_from_org(org, response.url) for org in orgs]
+    raws: list[Any] = list(orgs)
+    if not field_sets and spec["accepts_unstructured"]:
+        field_sets, raws = [{}], [None]
+    if not field_sets:
+        counts["page/no_listing"] += 1
+        return {"rows": [], "counts": counts}
+    for syntax in syntaxes:
+        counts[f"page/syntax/{syntax}"] += 1
+    rows = []
+    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    sha = hashlib.sha256(response.body).hexdigest()
+    # A source served from a base URL given at run time (the sample sites, on a free port each
+    # run) keys its listings by the path under that base, so ids survive a change of port.
+    base = spec.get("id_base")
+    key_url = response.url[len(base):] if base and response.url.startswith(base) else response.url
+    for index, (fields, raw) in enumerate(zip(field_sets, raws)):
+        if len(field_sets) == 1:
+            fill(fields, response, spec)
+        row = {
+            "listing_id": listing_id(spec["source"], key_url, index),
+            "source": spec["source"],
+            "url": response.url,
+            "fetched_at": now,
+            "http_status": response.status,
+            "content_sha256": sha,
+            "raw_structured": json.dumps(raw, ensure_ascii=False, default=str) if raw is not None else None,
+            "problems": list(problems),
+            "crawl_run_id": spec["run_id"],
+        }
+        row.update({f: fields[f] for f in parse.FIELDS if f in fields})
+        rows.append(row)
+    return {"rows": rows, "counts": counts}
+
+
+def fill(fields: dict, response: Response, spec: dict) -> None:
+    """Selectors fill what structured data left out; generic fallbacks where the spider allows."""
+    selectors = dict(spec["selectors"])
+    address_query = selectors.pop("address", None)
+    parse.fill_from_selectors(fields, response.selector, selectors)
+    if address_query and not (fields.get("postal_code") and fields.get("street")):
+        texts = parse._select(response.selector, address_query)
+        for key, value in parse_address(texts[0] if texts else "").items():
+            fields.setdefault(key, value)
+    if spec["generic_fallbacks"]:
+        parse.generic_fill(fields, response.selector)
+
+
+def _read_page_safely(page: dict, spec: dict) -> dict:
+    try:
+        return read_page(page, spec)
+    except Exception as exc:  # a page that breaks the reader is counted, the crawl goes on
+        from collections import Counter
+
+        return {"rows": [], "counts": Counter({f"page/read_error/{type(exc).__name__}": 1})}
+
+
+def _worker_init() -> None:
+    """Workers leave signals to the crawl process, which drains them on a clean stop."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+class Extraction:
+    """Reads pages in-process, or in ``EXTRACT_WORKERS`` worker processes (forked at open)."""
+
+    def __init__(self, workers: int):
+        self.pool = None
+        if workers > 0:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_init)
+            # Start the workers now, before the crawl's threads exist.
+            self.pool.submit(int).result()
+
+    async def read(self, page: dict, spec: dict) -> dict:
+        if self.pool is None:
+            return _read_page_safely(page, spec)
+        import asyncio
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return await asyncio.wrap_future(self.pool.submit(_read_page_safely, page, spec))
+        except BrokenProcessPool:
+            self.pool = None
+            result = _read_page_safely(page, spec)
+            result["counts"]["page/extract_worker_lost"] = 1
+            return result
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+            self.pool = None
+
+
+def extraction(spider) -> Extraction:
+    """The spider's extraction, made on first use and closed with the spider."""
+    ext = getattr(spider, "_extraction", None)
+    if ext is None:
+        from scrapy import signals
+
+        ext = spider._extraction = Extraction(spider.settings.getint("EXTRACT_WORKERS", 0))
+        spider.crawler.signals.connect(lambda spider: ext.close(), signal=signals.spider_closed, weak=False)
+    return ext
 
 
 class DirectorySpider(ListingSpider):
@@ -248,7 +362,9 @@ class DirectorySpider(ListingSpider):
         if not isinstance(response, TextResponse):
             self.count("page/not_html")
             return
-        self.page_problems(response)
+        found, response = page_problems(response)
+        for key, _text in found:
+            self.count(f"page/{key}")
         details = self._links(response, self.config.get("detail_links"))
         if not details:
             self.count("page/index_without_details")
@@ -317,6 +433,7 @@ class ConfiguredSpider:
 
     def __init__(self, *args, base_url: str | None = None, config: dict | None = None, **kwargs):
         config = config or load_sources()[self.name]
+        self.base_url = base_url.rstrip("/") if base_url else None
         kwargs.setdefault("start_urls", expand_start_urls(config, base_url))
         kwargs.setdefault("source_name", self.name)
         super().__init__(*args, config=config, **kwargs)

@@ -166,26 +166,26 @@ def zip5(raw: str | None) -> str | None:
 
 
 @functools.lru_cache(maxsize=1)
-def _zip_table() -> dict[str, dict]:
+def _zip_table() -> dict[str, tuple]:
+    """ZIP -> (state, county, city, lat, lon), as tuples: the package's 42,000 dicts of 15 keys
+    each would cost a crawl process about 60 MB for five values."""
     import zipcodes
 
-    return {z["zip_code"]: z for z in zipcodes.list_all()}
+    def num(v):
+        return float(v) if v else None
+
+    return {z["zip_code"]: (z["state"], z["county"], z["city"], num(z.get("lat")), num(z.get("long")))
+            for z in zipcodes.list_all()}
 
 
 def zip_info(code: str | None) -> dict | None:
-    """State, county, latitude, longitude of a 5-digit ZIP (``zipcodes`` package data)."""
+    """State, county, city, latitude, longitude of a 5-digit ZIP (``zipcodes`` package data)."""
     if not code:
         return None
     row = _zip_table().get(code)
     if not row:
         return None
-    return {
-        "state": row["state"],
-        "county": row["county"],
-        "city": row["city"],
-        "latitude": float(row["lat"]) if row.get("lat") else None,
-        "longitude": float(row["long"]) if row.get("long") else None,
-    }
+    return dict(zip(("state", "county", "city", "latitude", "longitude"), row))
 
 
 def parse_address(text: str | None) -> dict:

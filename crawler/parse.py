@@ -13,6 +13,7 @@ import re
 from typing import Any, Iterable
 from urllib.parse import urlsplit
 
+import lxml.etree
 from parsel import Selector
 
 ORG_TYPES = {
@@ -202,6 +203,9 @@ def fields_from_org(obj: dict, page_url: str) -> dict:
 
 # --- selectors ------------------------------------------------------------------------------
 
+_TEXT = lxml.etree.XPath(".//text()[not(ancestor::script or ancestor::style)]")
+
+
 def _select(sel: Selector, query: str) -> list[str]:
     """CSS by default; ``xpath:`` prefix for XPath. Text of each match, whitespace collapsed."""
     if query.startswith("xpath:"):
@@ -214,7 +218,7 @@ def _select(sel: Selector, query: str) -> list[str]:
         if isinstance(root, str):
             text = root
         else:
-            text = " ".join(node.xpath(".//text()[not(ancestor::script or ancestor::style)]").getall())
+            text = " ".join(_TEXT(root))
         text = _WS.sub(" ", text).strip()
         if text:
             out.append(text)

@@ -53,6 +53,10 @@ CLOSESPIDER_ERRORCOUNT = 0
 # quarter of the throughput for nothing (profiled, STACK.md).
 CONCURRENT_ITEMS = 16
 
+# Detail pages are read (structured data, selectors) in this many worker processes, so reading
+# uses another core while the crawl process downloads; 0 reads in the crawl process itself.
+EXTRACT_WORKERS = 1
+
 ITEM_PIPELINES = {
     "crawler.pipelines.clean.CleanPipeline": 100,
     "crawler.pipelines.validate.ValidatePipeline": 200,

@@ -71,7 +71,7 @@ class GenericSpider(DirectorySpider):
         """A site without robots.txt or sitemap is normal: noted, not a problem."""
         self.count("page/optional_missing")
 
-    def accepts_unstructured(self, response):
+    def accepts_unstructured(self):
         return False
 
     def parse_sitemap(self, response):
@@ -89,9 +89,9 @@ class GenericSpider(DirectorySpider):
         self.orgs_seen.add(key)
         return item
 
-    def parse_page(self, response):
+    async def parse_page(self, response):
         found = 0
-        for item in self.parse_listing(response):
+        async for item in self.parse_listing(response):
             found += 1
             yield item
         if not isinstance(response, TextResponse):
