@@ -58,13 +58,19 @@ def build_candidates(index, texts, vecs, lexicon, exclude_groups=None) -> list[C
         if exclude_groups is not None:
             groups = np.array([e.get("group", "") for e in index.examples])
             for i, g in enumerate(exclude_groups):
-                if g:
+                if isinstance(g, tuple):  # ("hs4", code): hide the whole heading (unseen-heading drill)
+                    S_ex[i, index.ex_head == index.head_pos[g[1]]] = -1.0
+                elif g:
                     S_ex[i, groups == g] = -1.0
-    seen_heads = np.zeros(H, dtype=bool)
+    seen_all = np.zeros(H, dtype=bool)
     if has_ex:
-        seen_heads[index.ex_head] = True
+        seen_all[index.ex_head] = True
     out = []
     for i in range(n):
+        seen_heads = seen_all
+        if exclude_groups is not None and isinstance(exclude_groups[i], tuple):
+            seen_heads = seen_all.copy()
+            seen_heads[index.head_pos[exclude_groups[i][1]]] = False
         enc_i, t_i = enc[i], T[i]
         enc_order = np.argsort(-enc_i)
         enc_rank = np.empty(H, dtype=np.int32)

@@ -38,13 +38,29 @@ from .retrieval import SHIPPED_EMBEDDINGS, Index, _digest
 
 SEED = 2022
 C = 1.0
+# Share of training rows whose whole heading is hidden from the neighbour search, so the ranker
+# also learns what a right answer looks like for a heading the corpus never saw (the gate).
+# 0.25 chosen on cbp_rulings_validation.csv (0 / 0.25 / 0.5: top-3 heading 48.7 / 53.2 / 52.0%).
+DRILL_FRACTION = 0.25
 
 
-def candidate_matrix(index, lexicon, rows, exclude=True):
+def drill_exclusions(rows, fraction: float = DRILL_FRACTION, seed: int = SEED) -> list:
+    """Per row: its own group (leave-one-group-out), or ("hs4", code) for the unseen-heading drill.
+
+    Decided per group, so all rewordings of a product share the same treatment.
+    """
+    out = []
+    for r in rows:
+        h = int(hashlib.sha256(f"{seed}:{r['group']}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+        out.append(("hs4", r["hs4"]) if h < fraction else r["group"])
+    return out
+
+
+def candidate_matrix(index, lexicon, rows, exclude=True, drill: float = DRILL_FRACTION):
     """Stacked candidate features, labels (right heading?) and the row each candidate belongs to."""
     texts = [r["text"] for r in rows]
     vecs = get_encoder().encode(texts)
-    cands = build_candidates(index, texts, vecs, lexicon, [r["group"] for r in rows] if exclude else None)
+    cands = build_candidates(index, texts, vecs, lexicon, drill_exclusions(rows, drill) if exclude else None)
     X, y, rid = [], [], []
     for i, (r, c) in enumerate(zip(rows, cands)):
         gold = index.head_pos.get(r["hs4"], -1)
@@ -83,12 +99,20 @@ def fit_ranker(X, y, rid, groups, folds: int = 5) -> tuple[Ranker, dict]:
         top_ok.append(y[m][order[0]])
         top3.append(y[m][order[:3]].any())
     top_conf = np.array(top_conf)
-    cal = iso.predict(top_conf)
+    top_ok_arr = np.array(top_ok, dtype=float)
+    # Honest calibration figure: the isotonic map for each fold is fitted on the other folds.
+    cal = np.zeros(len(top_conf))
+    uniq = np.unique(rid)
+    row_grp = np.asarray(groups)[uniq]
+    for tr, te in GroupKFold(n_splits=folds).split(top_conf, top_ok_arr, row_grp):
+        cand_tr = np.isin(rid, uniq[tr])
+        iso_f = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(q[cand_tr], y[cand_tr])
+        cal[te] = iso_f.predict(top_conf[te])
     report = {"rows": int(len(np.unique(rid))), "candidates": int(len(y)),
               "heldout_top1_heading": round(float(np.mean(top_ok)), 4),
               "heldout_top3_heading": round(float(np.mean(top3)), 4),
               "heldout_ece_raw": round(ece(top_conf, top_ok), 4),
-              "heldout_ece_isotonic_in_sample": round(ece(cal, top_ok), 4)}
+              "heldout_ece_calibrated": round(ece(cal, top_ok), 4)}
     xs, ys = iso.X_thresholds_, iso.y_thresholds_
     return Ranker(model, xs, ys), report
 
@@ -135,10 +159,10 @@ def main(argv=None) -> int:
 
     ranker.meta = {
         "trained": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "encoder": MODEL_NAME, "features": FEATURES, "C": C, "seed": SEED,
+        "encoder": MODEL_NAME, "features": FEATURES, "C": C, "seed": SEED, "drill_fraction": DRILL_FRACTION,
         "corpus_rows": len(corpus), "corpus_groups": len(set(groups)), "lexicon_terms": len(entries),
         "data_hash": file_hash(sorted(CORPUS_DIR.glob("*.txt")) + [LEXICON_FILE]),
-        "cv": report, "protocol": "leave-one-group-out neighbour features; 5-fold grouped CV; isotonic on held-out folds",
+        "cv": report, "protocol": "leave-one-group-out neighbour features (a quarter of groups: whole heading hidden); 5-fold grouped CV; isotonic on held-out folds",
         "coef": dict(zip(FEATURES, [round(float(c), 4) for c in ranker.model.named_steps["clf"].coef_[0]])),
     }
     RANKER_FILE.write_text(json.dumps(ranker.to_json(), indent=1) + "\n")
