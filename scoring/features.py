@@ -37,7 +37,7 @@ NUMERIC = [
     "log_employees",
     "years_in_business",
     "n_certifications",
-    "quality_certified",
+    "international_certs",
     "n_sources",
     "has_website",
     "distance_to_port_km",
@@ -54,7 +54,7 @@ FEATURE_SOURCES = {
     "log_employees": [("firms", "employees"), ("signals", "employees")],
     "years_in_business": [("firms", "year_founded"), ("signals", "year_founded")],
     "n_certifications": [("firms", "certifications"), ("signals", "certification")],
-    "quality_certified": [("firms", "certifications"), ("signals", "certification")],
+    "international_certs": [("firms", "certifications"), ("signals", "certification")],
     "n_sources": [("firms", "n_sources")],
     "has_website": [("firms", "website"), ("firms", "domain")],
     "distance_to_port_km": [("firms", "latitude"), ("firms", "longitude")],
@@ -70,7 +70,7 @@ FEATURE_LABELS = {
     "log_employees": "size (employees)",
     "years_in_business": "years in business",
     "n_certifications": "certifications",
-    "quality_certified": "a quality certification (ISO, AS9100, FDA ...)",
+    "international_certs": "certifications to international standards (ISO, AS9100, CE ...)",
     "n_sources": "number of directories listing it",
     "has_website": "a website",
     "distance_to_port_km": "distance to the Port of LA",
@@ -81,7 +81,12 @@ FEATURE_LABELS = {
     "county": "county",
 }
 
-QUALITY_CERT = re.compile(r"\b(iso|as\s?9100|iatf|fda|ul\b|ce\b|gmp|haccp|brc|sqf|nadcap|itar)", re.I)
+# Certifications to standards that buyers abroad recognise (ISO, aerospace, automotive, CE
+# marking, food-safety schemes benchmarked by the Global Food Safety Initiative, halal), as
+# against domestic registrations (FDA, EPA, UL, USDA organic, kosher).
+INTERNATIONAL_CERT = re.compile(
+    r"\b(iso\s?\d{3,5}|as\s?9100|iatf|ce\b|ce mark|nadcap|mdsap|brc|brcgs|globalg\.?a\.?p|sqf|fssc|ifs\b|halal)", re.I
+)
 NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 
 
@@ -120,6 +125,14 @@ def split_certifications(text) -> list[str]:
     except (TypeError, ValueError):
         pass
     return [p.strip() for p in re.split(r"[;,|/]\s*|\s+and\s+", str(text)) if p.strip()]
+
+
+def _cert_key(text) -> str:
+    """"FDA-registered" and "FDA registered" are one certification."""
+    words = re.sub(r"[^a-z0-9.]+", " ", str(text).lower()).split()
+    if words and words[-1] in ("certified", "certification", "registered", "approved", "listed"):
+        words = words[:-1] or words
+    return " ".join(words)
 
 
 def haversine_km(lat1, lon1, lat2, lon2) -> float:
@@ -226,9 +239,10 @@ def read_firm_data(db, reference_year: int | None = None) -> FirmData:
                     year = int(m.group(1))
                     break
         years = float(max(0, reference_year - int(year))) if year else np.nan
-        certs = {c.lower() for c in split_certifications(f["certifications"])}
-        certs |= {str(v).strip().lower() for v in sig.get("certification", []) if v}
-        quality = float(any(QUALITY_CERT.search(c) for c in certs))
+        certs = {_cert_key(c) for c in split_certifications(f["certifications"])}
+        certs |= {_cert_key(v) for v in sig.get("certification", []) if v}
+        certs.discard("")
+        international = float(sum(1 for c in certs if INTERNATIONAL_CERT.search(c)))
         website = float(bool(f["website"] or f["domain"]))
         if f["latitude"] is not None and f["longitude"] is not None:
             distance = haversine_km(float(f["latitude"]), float(f["longitude"]), PORT_LAT, PORT_LON)
@@ -254,7 +268,7 @@ def read_firm_data(db, reference_year: int | None = None) -> FirmData:
             math.log10(employees) if employees else np.nan,
             years,
             float(len(certs)),
-            quality,
+            international,
             float(f["n_sources"] or 1),
             website,
             distance,

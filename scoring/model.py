@@ -43,6 +43,10 @@ def candidates(seed: int) -> dict[str, Pipeline]:
         "logistic_regression": Pipeline(
             [("features", make_column_transformer()), ("model", LogisticRegression(C=1.0, max_iter=2000))]
         ),
+        # the same, regularised harder: a few hundred labelled firms and ~40 columns overfit easily
+        "logistic_regression_c0.1": Pipeline(
+            [("features", make_column_transformer()), ("model", LogisticRegression(C=0.1, max_iter=2000))]
+        ),
         "gradient_boosting": Pipeline(
             [
                 ("features", make_column_transformer(dense=True)),

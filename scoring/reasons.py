@@ -83,8 +83,10 @@ def describe(feature: str, value, typical) -> tuple[str, float | None]:
         return f"In business about {v:.0f} years (typical here: {t:.0f})", v
     if feature == "n_certifications":
         return (f"Lists {v:.0f} certification{'s' if v != 1 else ''}" if v else "Lists no certifications"), v
-    if feature == "quality_certified":
-        return ("Holds a quality or regulatory certification (ISO, AS9100, FDA ...)" if v else "No quality certification found"), v
+    if feature == "international_certs":
+        if not v:
+            return "No certification to an international standard (ISO, AS9100, CE ...) found", v
+        return f"Holds {v:.0f} certification{'s' if v != 1 else ''} to international standards (ISO, AS9100, CE ...)", v
     if feature == "n_sources":
         return f"Listed in {v:.0f} director{'ies' if v != 1 else 'y'}", v
     if feature == "has_website":

@@ -32,7 +32,7 @@ def build(path, trade_file=None, n=N_FIRMS, seed=11, **kwargs):
 @pytest.fixture(scope="module")
 def scored(tmp_path_factory, shared_data):
     path = tmp_path_factory.mktemp("score") / "work.db"
-    truth, summary = build(path, shared_data / "trade_by_hs_partner.csv")
+    truth, summary = build(path, shared_data / "trade_by_hs_partner.csv", folds=3)
     return open_work_db(path), summary, truth, path
 
 
@@ -89,7 +89,7 @@ def test_training_is_deterministic(tmp_path):
 def test_score_twice_changes_nothing(scored):
     db, summary, _, path = scored
     before = list(db.query("select * from scores order by firm_id"))
-    again = score(path)
+    again = score(path, folds=3)
     assert again["run_id"] == summary["run_id"]
     assert list(db.query("select * from scores order by firm_id")) == before
 
