@@ -367,14 +367,18 @@ def make_column_transformer(dense: bool = False) -> ColumnTransformer:
 
 
 def reference_row(X: np.ndarray) -> np.ndarray:
-    """A "typical firm": the median of each numeric column, the most common category."""
+    """A "typical firm": the median of each numeric column, the most common category.
+
+    A fact most firms do not give (facility size, often) stays unknown in the typical firm, so
+    a firm is not credited or blamed for leaving out what most leave out.
+    """
     ref = np.empty(len(COLUMNS), dtype=object)
     for j, name in enumerate(COLUMNS):
         col = X[:, j]
         if name in NUMERIC:
             values = np.asarray(col, dtype=float)
-            values = values[~np.isnan(values)]
-            ref[j] = float(np.median(values)) if values.size else np.nan
+            known = values[~np.isnan(values)]
+            ref[j] = float(np.median(known)) if known.size and known.size * 2 >= values.size else np.nan
         else:
             values, counts = np.unique(np.asarray(col, dtype=str), return_counts=True)
             ref[j] = str(values[np.argmax(counts)]) if values.size else "unknown"

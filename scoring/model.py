@@ -32,7 +32,7 @@ from sklearn.preprocessing import FunctionTransformer
 
 from .features import COLUMNS, NUMERIC, make_column_transformer, to_float
 
-MODEL_VERSION = "readiness-1"
+MODEL_VERSION = "readiness-2"
 DEFAULT_SEED = 2020
 MIN_CLASS_ROWS = 10  # fewer positives (or negatives) than this: no model, the prior only
 

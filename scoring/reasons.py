@@ -75,12 +75,14 @@ def describe(feature: str, value, typical) -> tuple[str, float | None]:
     if feature == "log_employees":
         if v is None:
             return "Its number of employees is not known", None
-        n, tn = round(10**v), round(10**t) if t is not None else None
-        return f"About {n:,} employees (a typical firm here: about {tn:,})", float(n)
+        n = round(10**v)
+        typical = f" (a typical firm here: about {round(10**t):,})" if t is not None else ""
+        return f"About {n:,} employees{typical}", float(n)
     if feature == "years_in_business":
         if v is None:
             return "Its founding year is not known", None
-        return f"In business about {v:.0f} years (typical here: {t:.0f})", v
+        typical = f" (typical here: {t:.0f})" if t is not None else ""
+        return f"In business about {v:.0f} years{typical}", v
     if feature == "n_certifications":
         return (f"Lists {v:.0f} certification{'s' if v != 1 else ''}" if v else "Lists no certifications"), v
     if feature == "international_certs":
