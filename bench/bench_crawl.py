@@ -118,6 +118,8 @@ def child(spec: dict) -> None:
     if spec["mode"] == "null":
         settings.set("ITEM_PIPELINES", {}, priority="cmdline")
     settings.set("LOG_LEVEL", "ERROR", priority="cmdline")
+    if spec.get("workers") is not None:
+        settings.set("EXTRACT_WORKERS", spec["workers"], priority="cmdline")
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(NullSpider if spec["mode"] == "null" else MemberDirectorySpider)
     state = {"pages": 0, "t0": None, "checkpoints": {}}
@@ -156,7 +158,7 @@ def child(spec: dict) -> None:
     Path(spec["out"]).write_text(json.dumps(state))
 
 
-def run_child(mode: str, base_url: str, work: Path, pages: int, profile: str | None = None) -> dict:
+def run_child(mode: str, base_url: str, work: Path, pages: int, profile: str | None = None, workers: int | None = None) -> dict:
     from crawler.run import build_job
 
     db = work / f"{mode}.db"
@@ -164,7 +166,7 @@ def run_child(mode: str, base_url: str, work: Path, pages: int, profile: str | N
         shutil.rmtree(path) if path.is_dir() else path.unlink()
     job = build_job(db, source="member_directory", base_urls={"member_directory": base_url}, fast=True, max_pages=pages)
     out = work / f"{mode}.json"
-    spec = {"job": job, "mode": mode, "base_url": base_url, "checkpoints": [CHECKPOINT, pages], "out": str(out), "profile": profile}
+    spec = {"job": job, "mode": mode, "base_url": base_url, "checkpoints": [CHECKPOINT, pages], "out": str(out), "profile": profile, "workers": workers}
     subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)], check=True, cwd=REPO)
     result = json.loads(out.read_text())
     result["rate"] = result["pages"] / result["seconds"]
@@ -205,6 +207,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="interleaved null/full pairs")
     parser.add_argument("--server", choices=["auto", "nginx", "python"], default="auto")
     parser.add_argument("--profile", type=int, default=0, help="profile a full crawl of this many pages instead")
+    parser.add_argument("--workers", type=int, default=None, help="EXTRACT_WORKERS for the full spider (default: settings)")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "bench-crawl")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -228,7 +231,7 @@ def main() -> None:
         with (contextlib.nullcontext(base_url) if base_url else python_server(site)) as url:
             if args.profile:
                 prof = str(args.work / "full.prof")
-                result = run_child("full", url, args.work, args.profile, profile=prof)
+                result = run_child("full", url, args.work, args.profile, profile=prof, workers=0)
                 print(f"profiled full crawl: {result['pages']} pages at {result['rate']:.0f} pages/s (under cProfile)")
                 print("\nOwn time by area:")
                 for area, share in summarise_profile(prof)[:15]:
@@ -237,7 +240,7 @@ def main() -> None:
             results = {"null": [], "full": []}
             for _ in range(args.repeat):
                 for mode in ("null", "full"):
-                    r = run_child(mode, url, args.work, args.pages)
+                    r = run_child(mode, url, args.work, args.pages, workers=args.workers if mode == "full" else 0)
                     results[mode].append(r)
                     print(f"{mode}: {r['pages']} pages in {r['seconds']:.1f}s = {r['rate']:.0f} pages/s, "
                           f"peak RSS {r['peak_rss_mb']:.0f} MB, items {r['items']}", file=sys.stderr, flush=True)

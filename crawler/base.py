@@ -102,7 +102,14 @@ class ListingSpider(scrapy.Spider):
         return spider
 
     def _open_extraction(self, spider):
+        import gc
+
         extraction(self)
+        # Everything loaded so far (Scrapy, lxml, the ZIP table, phone metadata) lives for the
+        # whole crawl: freezing it keeps the cyclic GC from re-scanning it on every collection,
+        # which profiled as several percent of a crawl spread over random functions.
+        gc.collect()
+        gc.freeze()
 
     def request(self, url: str, callback, priority: int = 0, **kwargs) -> Request:
         return Request(url, callback=callback, errback=self.on_error, priority=priority, **kwargs)

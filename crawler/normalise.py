@@ -165,27 +165,31 @@ def zip5(raw: str | None) -> str | None:
     return match.group(1) if match else None
 
 
-@functools.lru_cache(maxsize=1)
-def _zip_table() -> dict[str, tuple]:
-    """ZIP -> (state, county, city, lat, lon), as tuples: the package's 42,000 dicts of 15 keys
-    each would cost a crawl process about 60 MB for five values."""
+@functools.lru_cache(maxsize=None)
+def zip_info(code: str | None) -> dict | None:
+    """State, county, city, latitude, longitude of a 5-digit ZIP (``zipcodes`` package data).
+
+    One lookup per distinct ZIP (about 1 ms each, cached): ``zipcodes.list_all()`` would cost
+    the crawl process some 150 MB for a table it needs a few thousand rows of.
+    """
+    if not code or len(code) != 5 or not code.isdigit():
+        return None
     import zipcodes
 
-    def num(v):
-        return float(v) if v else None
-
-    return {z["zip_code"]: (z["state"], z["county"], z["city"], num(z.get("lat")), num(z.get("long")))
-            for z in zipcodes.list_all()}
-
-
-def zip_info(code: str | None) -> dict | None:
-    """State, county, city, latitude, longitude of a 5-digit ZIP (``zipcodes`` package data)."""
-    if not code:
+    try:
+        rows = zipcodes.matching(code)
+    except (ValueError, TypeError):
         return None
-    row = _zip_table().get(code)
-    if not row:
+    if not rows:
         return None
-    return dict(zip(("state", "county", "city", "latitude", "longitude"), row))
+    row = rows[0]
+    return {
+        "state": row["state"],
+        "county": row["county"],
+        "city": row["city"],
+        "latitude": float(row["lat"]) if row.get("lat") else None,
+        "longitude": float(row["long"]) if row.get("long") else None,
+    }
 
 
 def parse_address(text: str | None) -> dict:

@@ -53,9 +53,10 @@ CLOSESPIDER_ERRORCOUNT = 0
 # quarter of the throughput for nothing (profiled, STACK.md).
 CONCURRENT_ITEMS = 16
 
-# Detail pages are read (structured data, selectors) in this many worker processes, so reading
-# uses another core while the crawl process downloads; 0 reads in the crawl process itself.
-EXTRACT_WORKERS = 1
+# Detail pages can be read (structured data, selectors) in worker processes, so reading uses
+# another core while the crawl process downloads. Off by default: on this 2-core machine,
+# shared, it measured no better than reading in-process (docs/crawler.md); 0 = in-process.
+EXTRACT_WORKERS = 0
 
 ITEM_PIPELINES = {
     "crawler.pipelines.clean.CleanPipeline": 100,

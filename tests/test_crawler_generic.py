@@ -17,7 +17,10 @@ from crawler.run import crawl
 
 from .sites.server import serving
 
-SETTINGS = {"DOWNLOAD_TIMEOUT": 1, "RETRY_TIMES": 1, "GENERIC_TRAP_LIMIT": 10, "DOWNLOAD_MAXSIZE": 1024 * 1024}
+# Pages are read in a worker process here (EXTRACT_WORKERS), in-process in the sample tests:
+# both paths run the same read_page.
+SETTINGS = {"DOWNLOAD_TIMEOUT": 1, "RETRY_TIMES": 1, "GENERIC_TRAP_LIMIT": 10, "DOWNLOAD_MAXSIZE": 1024 * 1024,
+            "EXTRACT_WORKERS": 1}
 
 
 @pytest.fixture(scope="module")

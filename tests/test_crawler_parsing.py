@@ -120,5 +120,5 @@ def test_validation_names_every_fault_and_keeps_the_item():
     problems = problems_of(CleanPipeline().process_item(item))
     assert {"name: contains markup", "name: looks like SQL", "phone: unparseable", "email: invalid",
             "state: outside California", "year_founded: out of range"} <= set(problems)
-    assert problems_of({"http_status": 200, "phone": "(310) 555-0100"}) == ["name: missing", "state: unknown location"]
+    assert problems_of({"http_status": 200, "phone": "(310) 555-0100"}) == ["name: missing", "state: missing"]
     assert problems_of({"name": "Fine Firm", "phone": "(310) 555-0100", "state": "CA", "postal_code": "90744", "http_status": 200}) == []
