@@ -71,6 +71,8 @@ def fetch(server: BackgroundServer, path: str) -> tuple[float, int, bytes]:
             body, status = r.read(), r.status
     except urllib.error.HTTPError as exc:
         body, status = exc.read(), exc.code
+    except TimeoutError:
+        body, status = b"", "client timeout (60 s)"
     return (time.perf_counter() - started) * 1000, status, body
 
 

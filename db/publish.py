@@ -103,6 +103,8 @@ INDEXES: dict[str, list[tuple[str, ...]]] = {
         ("name",),
         ("in_california",),
         ("county", "found_in"),
+        ("county", "hs_chapter"),  # without it the chapter facet of a county scanned every firm
+        ("found_in",),
     ],
     "firm_certifications": [("certification", "county"), ("county",), ("hs_chapter",)],
     "products": [("firm_id",), ("product",), ("method",)],
