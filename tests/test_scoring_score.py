@@ -199,3 +199,35 @@ def test_first_market_suggestion_is_the_market_the_reasons_name(scored):
     )
     assert pairs
     assert all(json.loads(p["reason_key"]) == json.loads(p["market_key"]) for p in pairs)
+
+
+def test_heading_figures_are_used_where_the_data_has_them(tmp_path):
+    """With heading-level (HS4) figures loaded (as the Census API gives them), a firm whose
+    product is guessed at heading 0802 gets the heading's figures; one at 0804 falls back to
+    the chapter and says so."""
+    import csv
+
+    from scoring.markets import MarketData, firm_market_fit
+
+    rows = [
+        ("JPN", 2, "08", 900, "census_porths:2704_los_angeles:CNT_VAL_YR"),
+        ("JPN", 2, "08", 3000, "census_porths:all_us_ports:CNT_VAL_YR"),
+        ("JPN", 4, "0802", 600, "census_porths:2704_los_angeles:CNT_VAL_YR"),
+        ("JPN", 4, "0802", 1000, "census_porths:all_us_ports:CNT_VAL_YR"),
+        ("KOR", 4, "0802", 50, "census_porths:2704_los_angeles:CNT_VAL_YR"),
+        ("KOR", 4, "0802", 500, "census_porths:all_us_ports:CNT_VAL_YR"),
+    ]
+    path = tmp_path / "t.csv"
+    with open(path, "w", newline="") as handle:
+        w = csv.writer(handle)
+        w.writerow(["year", "flow", "reporter_iso3", "partner_iso3", "hs_level", "hs_code", "value_usd", "source"])
+        for iso3, level, code, value, source in rows:
+            w.writerow([2024, "export", "USA", iso3, level, code, value, source])
+    load_refdata(tmp_path / "w.db", from_file=path)
+    data = MarketData(open_work_db(tmp_path / "w.db"))
+    almonds = firm_market_fit(data, [{"hs2": "08", "hs4": "0802", "hs6": None, "confidence": 0.9, "uncertain": 0, "product": "almonds"}])
+    assert almonds.chapter == "0802" and "no data" not in (almonds.note or "")
+    assert "heading 0802" in almonds.components[0].sentence and almonds.components[0].cites_key == {"year": 2024, "hs_code": "0802"}
+    assert [s["partner_iso3"] for s in almonds.suggestions] == ["JPN", "KOR"] and almonds.suggestions[0]["port_share"] == 0.6
+    dates = firm_market_fit(data, [{"hs2": "08", "hs4": "0804", "hs6": None, "confidence": 0.9, "uncertain": 0, "product": "dates"}])
+    assert dates.chapter == "08" and "no data at heading level (0804)" in dates.note
