@@ -25,7 +25,7 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 from spacy.util import registry
 
-from .lexicon import PATTERNS_DIR, LexiconComponent, grouped, place_rows, read_jsonl, sentences
+from .lexicon import PATTERNS_DIR, LexiconComponent, by_sentence, grouped, place_rows, read_jsonl, sentences
 
 if not Doc.has_extension("ef_products"):
     Doc.set_extension("ef_products", default=None)
@@ -161,8 +161,10 @@ class ProductFinder(LexiconComponent):
         if not trig_ends:
             return found
         has_chunks = self.use_noun_chunks and doc.has_annotation("DEP")
-        for sent in sentences(doc):
-            starts = sorted(s for s in trig_ends if sent.start <= s < sent.end)
+        sents = list(sentences(doc))
+        grouped_starts = by_sentence(sents, [(None, start, end) for start, end in trig_ends.items()])
+        for sent, in_sent in zip(sents, grouped_starts):
+            starts = sorted(m[1] for m in in_sent)
             used_until = -1
             for start in starts:
                 end = trig_ends[start]

@@ -27,7 +27,7 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 from spacy.util import registry
 
-from .lexicon import PATTERNS_DIR, LexiconComponent, grouped, place_rows, read_jsonl, sentences
+from .lexicon import PATTERNS_DIR, LexiconComponent, by_sentence, grouped, place_rows, read_jsonl, sentences
 
 if not Doc.has_extension("ef_signals"):
     Doc.set_extension("ef_signals", default=None)
@@ -151,17 +151,20 @@ class SignalFinder(LexiconComponent):
         place_hits = self._longest(self.places(doc))
         phrase_hits = self.phrases(doc)
         sents = list(sentences(doc))
+        doc_text = doc.text  # built from the tokens on every access: read it once
+        place_groups = by_sentence(sents, place_hits)
+        phrase_groups = by_sentence(sents, phrase_hits)
         for n, sent in enumerate(sents):
             text = sent.text.strip()
             if not text:
                 continue
             # "45,000 sq. ft." is cut by the sentencizer at "sq.": sizes read on into the next one
-            following = doc.text[sent.start_char : sents[n + 1].end_char] if n + 1 < len(sents) else sent.text
+            following = doc_text[sent.start_char : sents[n + 1].end_char] if n + 1 < len(sents) else sent.text
             for m in SIZE_RE.finditer(following):
                 if m.start() < len(sent.text):
                     found.append({"kind": "facility_size", "value": self._size_value(m), "country_iso3": "", "negated": 0, "sentence": following.strip(), "start_char": sent.start_char + m.start()})
-            places = [(s, e, self.place_info[self.nlp.vocab.strings[k]]) for k, s, e in place_hits if sent.start <= s < sent.end]
-            phrases = {(self.nlp.vocab.strings[k], s, e) for k, s, e in phrase_hits if sent.start <= s < sent.end}
+            places = [(s, e, self.place_info[self.nlp.vocab.strings[k]]) for k, s, e in place_groups[n]]
+            phrases = {(self.nlp.vocab.strings[k], s, e) for k, s, e in phrase_groups[n]}
             found.extend(self._sentence_signals(doc, sent, text, places, phrases))
         seen, unique = set(), []
         for item in found:  # one row per (kind, value, negated) and sentence

@@ -81,6 +81,20 @@ def place_rows() -> list[dict]:
     return rows
 
 
+def by_sentence(sents: list[Span], matches) -> list[list]:
+    """Matches ``(key, start, end)`` grouped by the sentence holding their start (linear time:
+    a 100,000-character description has thousands of sentences and matches)."""
+    import bisect
+
+    starts = [s.start for s in sents]
+    out: list[list] = [[] for _ in sents]
+    for match in matches:
+        i = bisect.bisect_right(starts, match[1]) - 1
+        if 0 <= i < len(sents) and match[1] < sents[i].end:
+            out[i].append(match)
+    return out
+
+
 def sentences(doc: Doc) -> Iterator[Span]:
     """Sentences, also cut at line breaks (listings join fields with newlines, not full stops)."""
     if doc.has_annotation("SENT_START"):
