@@ -201,3 +201,9 @@ def test_accounts_file_is_validated(tmp_path):
     assert access.load_accounts(path) == good
     with pytest.raises(access.AccountsError):
         access.load_accounts(tmp_path / "missing.json")
+
+
+def test_member_menu_links_to_own_profile(ds, firms):
+    page = get(ds, "/", member_actor(firms)).text
+    assert f'href="/export_finder/firms/{firms["own"]}">My firm' in page
+    assert "My firm" not in get(ds, "/").text
