@@ -97,6 +97,12 @@ def test_firms_near_port_respects_distance(ds):
     assert all(r["km_to_port_la"] <= 40 for r in near)
     assert len(far) > len(near)
     assert all("glove" in r["product"].lower() for r in far)
+    # max_km is a number: text is cast (leading digits, else 0), never compared as text.
+    for text, limit in (("40 or 1=1", 40), ("all", 0), (" 40 ", 40)):
+        rows = get(ds, f"/export_finder/firms_near_port.json?_shape=objects&product=gloves&max_km={text}").json()["rows"]
+        assert all(r["km_to_port_la"] <= limit for r in rows), text
+    default = get(ds, "/export_finder/firms_near_port.json?_shape=objects&product=gloves&max_km=").json()["rows"]
+    assert default and all(r["km_to_port_la"] <= 80 for r in default)
 
 
 def test_firms_ready_for_market_by_code_or_name(ds):
