@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sklearn
 from sklearn.base import clone
-from sklearn.calibration import CalibratedClassifierCV, calibration_curve
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.dummy import DummyClassifier
 from sklearn.ensemble import HistGradientBoostingClassifier

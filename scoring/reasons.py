@@ -17,11 +17,12 @@ Every row is stored, so ``sum(contribution) == score`` for every firm (tested).
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
 
-from .features import CATEGORICAL, COLUMNS, FEATURE_LABELS, NUMERIC
+from .features import COLUMNS, FEATURE_LABELS
 
 TOP_REASONS = 3  # readiness reasons shown; the market part's pieces (up to 3) are all shown
 SECTION_NAMES: dict[str, str] = {}  # filled from hs_sections by the score run
@@ -137,8 +138,6 @@ def readiness_reason(feature: str, value, typical, points: float) -> dict:
 def firm_reasons(firm_id: str, score: float, start_points: float, readiness_points: np.ndarray, x_row: np.ndarray, reference: np.ndarray, readiness_total: float, market_components: list, market_weight: float, top: int = TOP_REASONS) -> list[dict]:
     """All reason rows for one firm: the top readiness reasons and every market piece, largest
     first; then the start; then one line for the rest, so the rows sum to the score."""
-    import json
-
     readiness = []
     for j, feature in enumerate(COLUMNS):
         pts = float(readiness_points[j])
@@ -194,5 +193,3 @@ def firm_reasons(firm_id: str, score: float, start_points: float, readiness_poin
         row["rank"] = rank
     return rows
 
-
-__all__ = ["occlusion", "firm_reasons", "describe", "CATEGORICAL", "NUMERIC"]

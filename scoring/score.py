@@ -24,7 +24,6 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
 from threadpoolctl import threadpool_limits
 
 from export_finder.schema import TABLES, ensure_stage_tables, ensure_table, open_work_db
