@@ -158,9 +158,12 @@ def score(work_db):
     from scoring.score import ScoringError
 
     try:
-        echo_summary(run(work_db))
+        summary = run(work_db)
     except ScoringError as exc:
         raise click.ClickException(str(exc)) from exc
+    echo_summary(summary)
+    if not summary.get("firms") and summary.get("reason"):
+        raise click.ClickException(summary["reason"])
 
 
 @cli.command()

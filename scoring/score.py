@@ -51,11 +51,12 @@ def score(work_db, *, seed: int = DEFAULT_SEED, reference_year: int | None = Non
     work_db = Path(work_db)
     db = open_work_db(work_db)
     if "firms" not in db.table_names():
-        raise ScoringError(f"{work_db} has no firms table: run `export-finder resolve` first")
+        # a summary, not an exception: the demo carries on past a stage with nothing to do
+        return {"firms": 0, "reason": f"{work_db} has no firms table: run `export-finder resolve` first"}
     ensure_stage_tables(db, "score")
     data = read_firm_data(db, reference_year)
     if not data.firm_ids:
-        return {"firms": 0, "note": "the firms table is empty: nothing to score"}
+        return {"firms": 0, "reason": "the firms table is empty: nothing to score"}
 
     clock["read"] = time.perf_counter()
     train_mask = data.has_text  # a firm with no text cannot show export evidence either way

@@ -231,3 +231,13 @@ def test_heading_figures_are_used_where_the_data_has_them(tmp_path):
     assert [s["partner_iso3"] for s in almonds.suggestions] == ["JPN", "KOR"] and almonds.suggestions[0]["port_share"] == 0.6
     dates = firm_market_fit(data, [{"hs2": "08", "hs4": "0804", "hs6": None, "confidence": 0.9, "uncertain": 0, "product": "dates"}])
     assert dates.chapter == "08" and "no data at heading level (0804)" in dates.note
+
+
+def test_score_without_firms_says_what_is_missing(tmp_path):
+    from click.testing import CliRunner
+
+    from export_finder.cli import cli
+
+    assert "run `export-finder resolve` first" in score(tmp_path / "empty.db")["reason"]
+    result = CliRunner().invoke(cli, ["score", "--work-db", str(tmp_path / "empty.db")])
+    assert result.exit_code == 1 and "resolve" in result.output
