@@ -235,8 +235,10 @@ def populate(work_db, firms: int = 60, seed: int = 7, batch: int = 20000) -> dic
                    ("hs_chapter_port_value", 6.1, f"Its products' HS chapter {made[0][1][:2]} ships through the port."),
                    ("certifications", 2.0 * len(certs), f"{len(certs)} certifications found.")]
         for rank, (feature, contribution, sentence) in enumerate(reasons, 1):
+            cites = {"cites_table": "hs_chapters", "cites_key": json.dumps({"code": made[0][1][:2]}),
+                     "cites_column": "description"} if feature == "hs_chapter_port_value" else {}
             add("score_reasons", {"firm_id": firm_id, "rank": rank, "feature": feature,
-                                  "contribution": contribution, "sentence": sentence, "source": url})
+                                  "contribution": contribution, "sentence": sentence, "source": url, **cites})
         for rank, (iso3, country) in enumerate(markets, 1):
             add("market_suggestions", {"firm_id": firm_id, "rank": rank, "partner_iso3": iso3, "country": country,
                                        "hs_code": made[0][1][:2], "hs_level": 2,

@@ -181,6 +181,11 @@ def test_firm_profile_page(ds, published):
     for (country,) in db.execute("SELECT country FROM market_suggestions WHERE firm_id = ?", [firm_id]):
         assert country in text
     assert "Low confidence" in text or not score["low_confidence"]
+    # A reason citing a reference row links to it.
+    chapter = db.execute("SELECT json_extract(cites_key, '$.code') FROM score_reasons WHERE firm_id = ? "
+                         "AND cites_table = 'hs_chapters'", [firm_id]).fetchone()[0]
+    assert f'<a href="/export_finder/hs_chapters/{chapter}">figure</a>' in text
+    assert get(ds, f"/export_finder/hs_chapters/{chapter}").status_code == 200
     css = re.search(r'<link rel="stylesheet" href="([^"]*profile.css)"', text).group(1)
     assert get(ds, css).status_code == 200
 

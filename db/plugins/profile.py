@@ -5,8 +5,10 @@ This hook reads the firm's products with their HS hints, its export evidence, th
 it came from and (when ``access.can_see_score`` allows) its score, reasons and markets.
 """
 
+import json
+
 from datasette import hookimpl
-from datasette.utils import urlsafe_components
+from datasette.utils import tilde_encode, urlsafe_components
 
 from db import access
 from db.plugins.render_cell import safe_href
@@ -14,6 +16,23 @@ from db.plugins.render_cell import safe_href
 
 def _rows(result):
     return [dict(r) for r in result.rows]
+
+
+async def cited_row_href(datasette, db, database, table, key):
+    """Link to the reference row a reason's figure comes from (``cites_table``, ``cites_key``)."""
+    if not table or not key:
+        return None
+    try:
+        values = json.loads(key)
+    except (TypeError, ValueError):
+        return None
+    if not isinstance(values, dict) or not await db.table_exists(table):
+        return None
+    pks = await db.primary_keys(table)
+    if not pks or any(pk not in values for pk in pks):
+        return None
+    path = ",".join(tilde_encode(str(values[pk])) for pk in pks)
+    return datasette.urls.table(database, table) + "/" + path
 
 
 async def firm_profile(datasette, database, firm_id, actor):
@@ -61,6 +80,9 @@ async def firm_profile(datasette, database, firm_id, actor):
             "select * from score_reasons where firm_id = ? order by rank", [firm_id]))
         profile["markets"] = _rows(await db.execute(
             "select * from market_suggestions where firm_id = ? order by rank", [firm_id]))
+        for row in profile["reasons"] + profile["markets"]:
+            row["cite_href"] = await cited_row_href(
+                datasette, db, database, row.get("cites_table"), row.get("cites_key"))
     return profile
 
 
