@@ -25,7 +25,7 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 from spacy.util import registry
 
-from .lexicon import PATTERNS_DIR, LexiconComponent, by_sentence, grouped, place_rows, read_jsonl, sentences
+from .lexicon import PATTERNS_DIR, LexiconComponent, by_sentence, compile_certifications, grouped, place_rows, read_jsonl, sentences
 
 if not Doc.has_extension("ef_products"):
     Doc.set_extension("ef_products", default=None)
@@ -108,7 +108,8 @@ class ProductFinder(LexiconComponent):
         self.participle = sets.get("participle", set())
         self.places = {row["text"].lower() for row in self.data["places"]}
         self.places.update({"california", "los angeles", "usa", "us", "u.s.", "united states", "america"})
-        self.cert_res = [re.compile(row["regex"], 0 if row.get("case_sensitive") else re.I) for row in self.data["certifications"]]
+        certs, self.any_cert = compile_certifications(self.data["certifications"])
+        self.cert_res = [rx for _, rx in certs]
         self.triggers = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         self.marketing = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         tok = self.nlp.tokenizer
@@ -292,7 +293,7 @@ class ProductFinder(LexiconComponent):
         if phrase in self.places or (len(tokens) == 1 and head.text.lower() in self.places):
             return "place"
         surface = span.doc[tokens[0].i : tokens[-1].i + 1].text
-        for rx in self.cert_res:
+        for rx in self.cert_res if self.any_cert.search(surface) else ():
             m = rx.search(surface)
             if m and 2 * (m.end() - m.start()) >= len(surface):
                 return "certification"  # "ISO 9001", not "EPA-registered disinfecting wipes"

@@ -27,7 +27,7 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 from spacy.util import registry
 
-from .lexicon import PATTERNS_DIR, LexiconComponent, by_sentence, grouped, place_rows, read_jsonl, sentences
+from .lexicon import PATTERNS_DIR, LexiconComponent, by_sentence, compile_certifications, grouped, place_rows, read_jsonl, sentences
 
 if not Doc.has_extension("ef_signals"):
     Doc.set_extension("ef_signals", default=None)
@@ -140,14 +140,14 @@ class SignalFinder(LexiconComponent):
             words = sets.get(kind, set())
             if words:
                 self.phrases.add(kind, [tok(w) for w in sorted(words)])
-        self.certs = [
-            (row["label"], re.compile(row["regex"], 0 if row.get("case_sensitive") else re.I))
-            for row in self.data["certifications"]
-        ]
+        self.certs, self.any_cert = compile_certifications(self.data["certifications"])
 
     # -- reading ------------------------------------------------------------------------
     def __call__(self, doc: Doc) -> Doc:
         found: list[dict] = []
+        if doc._.ef_source == "product_list":
+            doc._.ef_signals = found  # a catalogue entry names a product, not the firm's trade
+            return doc
         place_hits = self._longest(self.places(doc))
         phrase_hits = self.phrases(doc)
         sents = list(sentences(doc))
@@ -277,6 +277,8 @@ class SignalFinder(LexiconComponent):
     def certifications_in(self, text: str) -> list[tuple[str, int]]:
         """``(label, start_char)`` for each certification named in ``text`` (one per label)."""
         seen, out = set(), []
+        if not self.any_cert.search(text):
+            return out
         for label, rx in self.certs:
             m = rx.search(text)
             if m and label not in seen:

@@ -8,7 +8,7 @@ Why one module: the product and signal components both read JSONL word lists tha
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 from spacy.tokens import Doc, Span
@@ -81,6 +81,18 @@ def place_rows() -> list[dict]:
     return rows
 
 
+def compile_certifications(rows: list[dict]):
+    """``([(label, regex)], any_regex)``: one regex per label and one that finds any of them,
+    so most text costs one search instead of fifty."""
+    import re
+
+    each = [(row["label"], re.compile(row["regex"], 0 if row.get("case_sensitive") else re.I)) for row in rows]
+    any_rx = re.compile(
+        "|".join(f"(?:{row['regex']})" if row.get("case_sensitive") else f"(?i:{row['regex']})" for row in rows) or r"(?!)"
+    )
+    return each, any_rx
+
+
 def by_sentence(sents: list[Span], matches) -> list[list]:
     """Matches ``(key, start, end)`` grouped by the sentence holding their start (linear time:
     a 100,000-character description has thousands of sentences and matches)."""
@@ -95,22 +107,37 @@ def by_sentence(sents: list[Span], matches) -> list[list]:
     return out
 
 
-def sentences(doc: Doc) -> Iterator[Span]:
-    """Sentences, also cut at line breaks (listings join fields with newlines, not full stops)."""
+_LAST_SENTS: list = [None, None]  # (doc, sentences): the components run one after another
+
+
+def sentences(doc: Doc) -> list[Span]:
+    """Sentences, also cut at line breaks (listings join fields with newlines, not full stops).
+
+    Computed once per doc and shared by the components that follow each other on it.
+    """
+    if _LAST_SENTS[0] is doc:
+        return _LAST_SENTS[1]
     if doc.has_annotation("SENT_START"):
-        sents = doc.sents
+        sents = list(doc.sents)
     else:
         sents = [doc[:]]
-    for sent in sents:
-        start = sent.start
-        for token in sent:
-            if "\n" in token.text and token.is_space:
-                if token.i > start:
-                    yield doc[start : token.i]
-                start = token.i + 1
-        if sent.end > start:
-            yield doc[start : sent.end]
-
+    breaks = [i for i in doc.to_array("IS_SPACE").nonzero()[0].tolist() if "\n" in doc[i].text] if len(doc) else []
+    if breaks:
+        out, b = [], 0
+        for sent in sents:
+            start = sent.start
+            while b < len(breaks) and breaks[b] < sent.end:
+                i = breaks[b]
+                if i >= start:
+                    if i > start:
+                        out.append(doc[start:i])
+                    start = i + 1
+                b += 1
+            if sent.end > start:
+                out.append(doc[start : sent.end])
+        sents = out
+    _LAST_SENTS[0], _LAST_SENTS[1] = doc, sents
+    return sents
 
 class LexiconComponent:
     """Word-list data a component loads at ``initialize`` and saves with the pipeline.
