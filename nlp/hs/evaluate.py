@@ -108,3 +108,89 @@ def evaluate_file(path) -> dict:
     result = evaluate_rows(rows)
     result["labels"] = str(path)
     return result
+
+
+def dev_cross_validation(path, folds: int = 5, seed: int = 2022) -> dict:
+    """Figures on a labelled file used *as training data* only under K-fold rotation.
+
+    For each fold the ranker is refitted on the project corpus plus the other folds' rows (which
+    also join the neighbour examples), and scored on the held-out fold only. Nothing is saved:
+    the shipped model never sees the file.
+    """
+    from sklearn.model_selection import KFold
+
+    from .corpus import load_corpus
+    from .hinter import Hinter, lexicon_examples
+    from .lexicon import Lexicon, load_lexicon
+    from .retrieval import Index
+    from .train import candidate_matrix, fit_ranker
+
+    rows = load_labelled_csv(Path(path), check=False)
+    for i, r in enumerate(rows):
+        r["group"] = f"labelled:{i}"
+    entries = load_lexicon()
+    lexicon = Lexicon(entries)
+    corpus = load_corpus()
+    base_examples = corpus + lexicon_examples(entries)
+    Index.prime_examples(base_examples)
+    index = Index(base_examples, entries)
+    preds: list = [None] * len(rows)
+    for tr, te in KFold(n_splits=folds, shuffle=True, random_state=seed).split(rows):
+        train_rows = [rows[i] for i in tr]
+        index.set_examples(base_examples + train_rows)
+        queries = corpus + train_rows
+        X, y, rid, _ = candidate_matrix(index, lexicon, queries)
+        ranker, _ = fit_ranker(X, y, rid, [q["group"] for q in queries])
+        hinter = Hinter(index=index, ranker=ranker, lexicon=lexicon)
+        for i, hints in zip(te, hinter.hint([rows[i]["text"] for i in te], top=5)):
+            preds[i] = hints
+    index.set_examples(base_examples)
+    out = score(rows, preds)
+    conf = [p[0]["confidence"] if p else 0.0 for p in preds]
+    correct = [bool(p) and p[0]["hs4"] == r["hs4"] for r, p in zip(rows, preds)]
+    out["reliability"] = reliability_table(conf, correct)
+    out["protocol"] = f"{folds}-fold: corpus + {folds - 1}/{folds} of the file as training and examples, scored on the rest"
+    return out
+
+
+def misses(path, limit: int = 20) -> list[dict]:
+    """The rows the shipped hinter gets wrong at top-3 heading (for the docs' 'typical misses')."""
+    from .hinter import get_hinter
+
+    rows = load_labelled_csv(Path(path), check=False)
+    preds = get_hinter().hint([r["text"] for r in rows], top=3)
+    out = []
+    for r, p in zip(rows, preds):
+        if r["hs4"] not in [h["hs4"] for h in p]:
+            out.append({"text": r["text"], "gold": r["hs4"], "got": [h["hs4"] for h in p],
+                        "top_confidence": p[0]["confidence"] if p else None})
+    return out[:limit]
+
+
+def main(argv=None) -> int:
+    """``python -m nlp.hs.evaluate``: the figures in docs/nlp.md, from ../shared/data."""
+    import argparse
+    import json
+
+    ap = argparse.ArgumentParser(description="HS hint figures for docs/nlp.md")
+    ap.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[3] / "shared" / "data")
+    ap.add_argument("--skip-cv", action="store_true")
+    args = ap.parse_args(argv)
+    if not args.shared.exists():
+        raise SystemExit(f"{args.shared} is absent: the shared evaluation files are not on this machine")
+    report = {}
+    for name in ("hs_dev.csv", "cbp_rulings_validation.csv", "cbp_rulings_test.csv"):
+        r = evaluate_file(args.shared / name)
+        report[name] = r
+    if not args.skip_cv:
+        report["hs_dev.csv (cross-validated)"] = dev_cross_validation(args.shared / "hs_dev.csv")
+    report["misses_dev"] = misses(args.shared / "hs_dev.csv", 40)
+    report["misses_cbp_validation"] = misses(args.shared / "cbp_rulings_validation.csv", 40)
+    print(json.dumps(report, indent=1, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

@@ -187,9 +187,11 @@ class Ranker:
 
     def to_json(self) -> dict:
         m = self.model
-        return {"kind": "logreg", "features": FEATURES,
+        return {"kind": "logreg-pairwise", "features": FEATURES,
                 "mean": m.named_steps["scale"].mean_.tolist(),
                 "scale": m.named_steps["scale"].scale_.tolist(),
+                "mean2": m.named_steps["scale2"].mean_.tolist(),
+                "scale2": m.named_steps["scale2"].scale_.tolist(),
                 "coef": m.named_steps["clf"].coef_[0].tolist(),
                 "intercept": float(m.named_steps["clf"].intercept_[0]),
                 "iso_x": [] if self.iso_x is None else self.iso_x.tolist(),
@@ -206,16 +208,26 @@ class Ranker:
         return cls.from_json(json.loads(open(path).read()))
 
 
+def pairwise(Z: np.ndarray) -> np.ndarray:
+    """Features then their pairwise products, in scikit-learn's PolynomialFeatures order."""
+    n = Z.shape[1]
+    i, j = np.triu_indices(n, k=1)
+    return np.hstack([Z, Z[:, i] * Z[:, j]])
+
+
 class _LinearModel:
-    """The saved logistic regression, applied with numpy (no pickle: a JSON file is inspectable)."""
+    """The saved model, applied with numpy (no pickle: a JSON file can be read and checked)."""
 
     def __init__(self, data: dict):
         self.mean = np.array(data["mean"])
         self.scale = np.array(data["scale"])
+        self.mean2 = np.array(data["mean2"])
+        self.scale2 = np.array(data["scale2"])
         self.coef = np.array(data["coef"])
         self.intercept = data["intercept"]
 
     def predict_proba(self, X):
-        z = ((X - self.mean) / self.scale) @ self.coef + self.intercept
-        p = 1.0 / (1.0 + np.exp(-z))
+        Z = pairwise((np.asarray(X, dtype=np.float64) - self.mean) / self.scale)
+        z = ((Z - self.mean2) / self.scale2) @ self.coef + self.intercept
+        p = 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
         return np.stack([1 - p, p], axis=1)

@@ -26,7 +26,7 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 
 from .corpus import load_corpus
 from .encoder import MODEL_NAME, get_encoder
@@ -37,7 +37,7 @@ from .ranker import FEATURES, Ranker, build_candidates
 from .retrieval import SHIPPED_EMBEDDINGS, Index, _digest
 
 SEED = 2022
-C = 1.0
+C = 0.1  # on CBP validation: C=1 and C=0.1 within 1 point; 0.1 is the steadier fit
 # Share of training rows whose whole heading is hidden from the neighbour search, so the ranker
 # also learns what a right answer looks like for a heading the corpus never saw (the gate).
 # 0.25 chosen on cbp_rulings_validation.csv (0 / 0.25 / 0.5: top-3 heading 48.7 / 53.2 / 52.0%).
@@ -71,8 +71,18 @@ def candidate_matrix(index, lexicon, rows, exclude=True, drill: float = DRILL_FR
 
 
 def new_model():
+    """Logistic regression over the features and all their pairwise products.
+
+    The products are the gate: e.g. ``knn_vote x nn_sim`` (trust the neighbours' vote only when
+    one is close) and ``enc_sub x seen`` (lean on the nomenclature text for unseen headings).
+    Measured (corpus held-out / hs_dev corpus-only / CBP validation, top-3 heading): plain
+    logistic 88.6 / 84.4 / 53.9%, with pairwise products 90.3 / 92.5 / 59.7%; gradient-boosted
+    trees 89.7 / 92.5 / 61.7% but no inspectable JSON, so the products win.
+    """
     return Pipeline([("scale", StandardScaler()),
-                     ("clf", LogisticRegression(C=C, max_iter=2000, random_state=SEED))])
+                     ("poly", PolynomialFeatures(2, interaction_only=True, include_bias=False)),
+                     ("scale2", StandardScaler()),
+                     ("clf", LogisticRegression(C=C, max_iter=3000, random_state=SEED))])
 
 
 def normalise(p, rid):
@@ -133,6 +143,19 @@ def ship_embeddings(index, examples):
     tmp.replace(SHIPPED_EMBEDDINGS)
 
 
+def _largest_weights(model, n: int = 12) -> dict:
+    names = model.named_steps["poly"].get_feature_names_out(FEATURES)
+    coef = model.named_steps["clf"].coef_[0]
+    order = np.argsort(-np.abs(coef))[:n]
+    return {str(names[i]).replace(" ", " x "): round(float(coef[i]), 3) for i in order}
+
+
+def check_roundtrip(ranker: Ranker, X) -> float:
+    """Largest gap between scikit-learn's probabilities and the saved JSON model's."""
+    saved = Ranker.from_json(json.loads(json.dumps(ranker.to_json())))
+    return float(np.abs(saved.model.predict_proba(X)[:, 1] - ranker.model.predict_proba(X)[:, 1]).max())
+
+
 def file_hash(paths) -> str:
     h = hashlib.sha256()
     for p in paths:
@@ -163,8 +186,11 @@ def main(argv=None) -> int:
         "corpus_rows": len(corpus), "corpus_groups": len(set(groups)), "lexicon_terms": len(entries),
         "data_hash": file_hash(sorted(CORPUS_DIR.glob("*.txt")) + [LEXICON_FILE]),
         "cv": report, "protocol": "leave-one-group-out neighbour features (a quarter of groups: whole heading hidden); 5-fold grouped CV; isotonic on held-out folds",
-        "coef": dict(zip(FEATURES, [round(float(c), 4) for c in ranker.model.named_steps["clf"].coef_[0]])),
+        "largest_weights": _largest_weights(ranker.model),
     }
+    gap = check_roundtrip(ranker, X[:5000])
+    if gap > 1e-6:
+        raise RuntimeError(f"saved model differs from the fitted one by {gap}")
     RANKER_FILE.write_text(json.dumps(ranker.to_json(), indent=1) + "\n")
     if not args.no_embeddings:
         ship_embeddings(index, examples)
