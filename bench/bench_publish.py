@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
 import sqlite3
@@ -167,6 +168,7 @@ def main() -> int:
         "Firm profile page (HTML)": ([f"/export_finder/firms/{fid}" for fid, _ in firms], None),
     }
     results = {}
+    load_before = os.getloadavg()[0]
     for label, server_db in (("project", published), ("baseline", baseline)):
         server = BackgroundServer(server_db, public=True, timeout=180)
         try:
@@ -178,6 +180,7 @@ def main() -> int:
         finally:
             server.close()
 
+    load_after = os.getloadavg()[0]
     lines = [
         "## Publish and Datasette (`bench/bench_publish.py`)",
         "",
@@ -188,7 +191,9 @@ def main() -> int:
         "file with the project's indexes, FTS tables and statistics dropped (primary keys kept); "
         "Find my firm then runs as `LIKE` on each word. Both served by the same `datasette serve` "
         f"command (immutable, inspect file, same settings and plugins), one client, {args.requests} "
-        "requests per line after 3 warm-up requests; the client shares the machine's cores with the server.",
+        "requests per line after 3 warm-up requests; the client shares the machine's cores with the server "
+        f"(1-minute load average {load_before:.1f} before the measurements, {load_after:.1f} after: above 2 "
+        "means other work competed for the 2 cores).",
         "",
         "| request | project p50 | project p95 | baseline p50 | baseline p95 | p95 target 100 ms |",
         "|---|---|---|---|---|---|",
