@@ -7,6 +7,9 @@ counted problems survive even when nothing else does.
 
 from __future__ import annotations
 
+import uuid
+from pathlib import Path
+
 from scrapy import signals
 
 from crawler.store import ListingStore
@@ -24,9 +27,13 @@ class StorePipeline:
 
     def open_spider(self):
         settings = self.crawler.settings
-        self.store = ListingStore(settings.get("WORK_DB"))
         spider = self.crawler.spider
-        self.store.open_run(settings.get("RUN_ID"), spider.source_name, getattr(spider, "start_url_text", None))
+        # `export-finder crawl` sets both; a bare `scrapy crawl` gets var/work.db and a fresh id.
+        self.run_id = settings.get("RUN_ID") or f"{spider.source_name}-{uuid.uuid4().hex[:12]}"
+        path = Path(settings.get("WORK_DB") or "var/work.db")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.store = ListingStore(path)
+        self.store.open_run(self.run_id, spider.source_name, getattr(spider, "start_url_text", None))
 
     def process_item(self, item):
         self.store.add(item)
@@ -37,5 +44,5 @@ class StorePipeline:
 
     def spider_closed(self, spider, reason):
         stats = self.crawler.stats.get_stats()
-        self.store.close_run(self.crawler.settings.get("RUN_ID"), reason, stats)
+        self.store.close_run(self.run_id, reason, stats)
         self.store.close()
