@@ -32,7 +32,7 @@ class Candidates:
 
     heads: list[int]
     X: np.ndarray
-    sub_scores: dict[int, list[tuple[int, float]]] = field(default_factory=dict)
+    sub_scores: object = None  # _SubScores: .get(heading) -> [(subheading index, score)]
     lex_terms: dict[int, str] = field(default_factory=dict)
     neighbour: dict[int, tuple[str, float]] = field(default_factory=dict)
 
@@ -65,6 +65,16 @@ def build_candidates(index, texts, vecs, lexicon, exclude_groups=None) -> list[C
     seen_all = np.zeros(H, dtype=bool)
     if has_ex:
         seen_all[index.ex_head] = True
+        k_all = min(K_NEIGHBOURS, S_ex.shape[1])
+        nbr_all = np.argpartition(-S_ex, k_all - 1, axis=1)[:, :k_all]
+    # Ranks in one batched sort each (a rank is the position of a heading in the sorted row).
+    enc_orders = np.argsort(-enc, axis=1)
+    enc_ranks = np.empty_like(enc_orders)
+    np.put_along_axis(enc_ranks, enc_orders, np.arange(H)[None, :].repeat(n, 0), axis=1)
+    t_orders = np.argsort(-T, axis=1)
+    t_ranks = np.empty_like(t_orders)
+    np.put_along_axis(t_ranks, t_orders, np.arange(H)[None, :].repeat(n, 0), axis=1)
+    chap_enc = np.maximum.reduceat(enc, index.chap_start, axis=1)
     out = []
     for i in range(n):
         seen_heads = seen_all
@@ -72,12 +82,8 @@ def build_candidates(index, texts, vecs, lexicon, exclude_groups=None) -> list[C
             seen_heads = seen_all.copy()
             seen_heads[index.head_pos[exclude_groups[i][1]]] = False
         enc_i, t_i = enc[i], T[i]
-        enc_order = np.argsort(-enc_i)
-        enc_rank = np.empty(H, dtype=np.int32)
-        enc_rank[enc_order] = np.arange(H)
-        t_order = np.argsort(-t_i)
-        t_rank = np.empty(H, dtype=np.int32)
-        t_rank[t_order] = np.arange(H)
+        enc_order, enc_rank = enc_orders[i], enc_ranks[i]
+        t_order, t_rank = t_orders[i], t_ranks[i]
         cands = list(enc_order[:N_ENC]) + [h for h in t_order[:N_TFIDF] if t_i[h] > 0]
         knn_max = np.zeros(H, dtype=np.float32)
         knn_vote = np.zeros(H, dtype=np.float32)
@@ -86,8 +92,7 @@ def build_candidates(index, texts, vecs, lexicon, exclude_groups=None) -> list[C
         neighbour: dict[int, tuple[str, float]] = {}
         if has_ex:
             row = S_ex[i]
-            k = min(K_NEIGHBOURS, len(row))
-            nbr = np.argpartition(-row, k - 1)[:k]
+            nbr = nbr_all[i]
             nbr = nbr[np.argsort(-row[nbr])]
             nn_sim = float(row[nbr[0]])
             top1 = int(index.ex_head[nbr[0]])
@@ -118,35 +123,43 @@ def build_candidates(index, texts, vecs, lexicon, exclude_groups=None) -> list[C
                 lex_sub[index.sub_pos[hit["hs6"]]] = 1.0
             cands.append(h)
         cands = list(dict.fromkeys(int(c) for c in cands))
-        chap = index.chap_of_head
-        chap_vote_map: dict[int, float] = {}
-        chap_enc_map: dict[int, float] = {}
-        for h in cands:
-            c = int(chap[h])
-            if c not in chap_vote_map:
-                mask = index.heads_of_chap[c]
-                chap_vote_map[c] = float(knn_vote[mask].sum())
-                chap_enc_map[c] = float(enc_i[mask].max())
-        best_enc = float(enc_i[enc_order[0]])
-        X = np.zeros((len(cands), len(FEATURES)), dtype=np.float32)
-        for r, h in enumerate(cands):
-            c = int(chap[h])
-            X[r] = [
-                S_head[i, h], sub_max[i, h], 1.0 / (1 + enc_rank[h]), t_i[h], 1.0 / (1 + t_rank[h]),
-                knn_max[h], knn_vote[h], float(top1 == h), nn_sim,
-                (nn_sim - knn_max[h]) if knn_max[h] > 0 else 1.0, float(seen_heads[h]),
-                min(lex[h], 4.0), float(bool(lex_hits)), chap_vote_map[c], chap_enc_map[c],
-                best_enc - enc_i[h],
-            ]
-        sub_scores = {}
-        for h in cands:
-            subs = index.subs_of_head[h]
-            scored = [(int(s), float(S_sub[i, s] + 0.6 * sub_vote.get(int(s), 0.0) + 0.3 * lex_sub.get(int(s), 0.0)))
-                      for s in subs]
-            scored.sort(key=lambda x: -x[1])
-            sub_scores[h] = scored
-        out.append(Candidates(cands, X, sub_scores, lex_terms, neighbour))
+        ca = np.array(cands)
+        cp = index.chap_pos_of_head[ca]
+        chap_vote = np.bincount(index.chap_pos_of_head, weights=knn_vote, minlength=len(index.chap_start))
+        kmax = knn_max[ca]
+        X = np.column_stack([
+            S_head[i, ca], sub_max[i, ca], 1.0 / (1 + enc_rank[ca]), t_i[ca], 1.0 / (1 + t_rank[ca]),
+            kmax, knn_vote[ca], (ca == top1).astype(np.float32), np.full(len(ca), nn_sim),
+            np.where(kmax > 0, nn_sim - kmax, 1.0), seen_heads[ca].astype(np.float32),
+            np.minimum(lex[ca], 4.0), np.full(len(ca), float(bool(lex_hits))), chap_vote[cp],
+            chap_enc[i, cp], enc_i[enc_order[0]] - enc_i[ca],
+        ]).astype(np.float32)
+        out.append(Candidates(cands, X, _SubScores(index, S_sub[i], sub_vote, lex_sub), lex_terms, neighbour))
     return out
+
+
+SUB_VOTE_WEIGHT = 0.6  # neighbours' subheading votes, added to the encoder similarity
+SUB_LEX_WEIGHT = 0.3   # a lexicon term naming the subheading
+
+
+class _SubScores:
+    """Subheadings of a heading ranked for one text, computed only for the headings shown."""
+
+    def __init__(self, index, s_sub_row, sub_vote, lex_sub):
+        self.index, self.row, self.vote, self.lex = index, s_sub_row, sub_vote, lex_sub
+        self._done: dict[int, list[tuple[int, float]]] = {}
+
+    def get(self, h, default=None):
+        if h not in self._done:
+            subs = self.index.subs_of_head[h]
+            score = self.row[subs].astype(np.float64)
+            for extra, weight in ((self.vote, SUB_VOTE_WEIGHT), (self.lex, SUB_LEX_WEIGHT)):
+                for s, v in extra.items():
+                    if subs[0] <= s <= subs[-1]:
+                        score[s - subs[0]] += weight * v
+            order = np.argsort(-score)
+            self._done[h] = [(int(subs[k]), float(score[k])) for k in order]
+        return self._done[h] or default
 
 
 # Hand-set fusion used until a trained model exists (and as the "fusion" method's fallback).

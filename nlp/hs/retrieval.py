@@ -75,6 +75,10 @@ class Index:
         self.subs_of_head = [np.arange(a, b) for a, b in
                              zip(self.sub_start, list(self.sub_start[1:]) + [len(self.subs)])]
         self.heads_of_chap = {c: np.where(self.chap_of_head == c)[0] for c in set(self.chap_of_head.tolist())}
+        # Headings are in code order too, so each chapter is one contiguous run of headings.
+        chap_list = sorted(set(self.chap_of_head.tolist()))
+        self.chap_pos_of_head = np.searchsorted(chap_list, self.chap_of_head)
+        self.chap_start = np.searchsorted(self.chap_pos_of_head, np.arange(len(chap_list)))
         self.E_head = embed_fixed([heading_text(h) for h in self.heads], "headings")
         self.E_sub = embed_fixed([s["description"] for s in self.subs], "subheadings")
         self.lexicon_entries = lexicon_entries or []
