@@ -120,6 +120,33 @@ def _reference_rows(add) -> None:
     if "countries" in TABLES:
         for iso3, name in MARKETS:
             add("countries", {"iso3": iso3, "name": name, "source": "synthetic"})
+    chapters = sorted({hs4[:2] for _p, hs4, _h in PRODUCTS})
+    if "hs_sections" in TABLES:
+        add("hs_sections", {"code": "I", "description": "Synthetic section", "edition": "HS2022", "source": "synthetic"})
+    for k, code in enumerate(chapters):
+        if "chapter_trade" in TABLES:
+            add("chapter_trade", {"year": 2024, "hs_code": code, "description": CHAPTER_TITLES.get(code),
+                                  "port_value_usd": 1e8 * (k + 1), "us_containerized_usd": 1e9 * (k + 1),
+                                  "port_share": 0.1, "source": "synthetic"})
+        for rank, (iso3, name) in enumerate(MARKETS, 1):
+            if "chapter_markets" in TABLES:
+                add("chapter_markets", {"year": 2024, "hs_code": code, "partner_iso3": iso3, "country": name,
+                                        "port_value_usd": 1e8 / rank, "us_containerized_usd": 1e9 / rank,
+                                        "port_share": 0.1, "port_rank": rank, "lead_market": int(rank <= 5),
+                                        "source": "synthetic"})
+            if "trade_flows" in TABLES:
+                add("trade_flows", {"year": 2024, "partner_iso3": iso3, "country": name, "hs_level": 2,
+                                    "hs_code": code, "measure": "port_la_containerized", "value_usd": 1e8 / rank,
+                                    "source": "synthetic"})
+    if "port_facts" in TABLES:
+        add("port_facts", {"kind": "synthetic", "item": "containers", "value": 1.0, "unit": "TEU", "year": 2024,
+                           "source": "synthetic"})
+    if "trade_flows_rejected" in TABLES:
+        add("trade_flows_rejected", {"row_key": "synthetic:1", "loaded_from": "synthetic", "raw": "{}",
+                                     "reason": "synthetic rejected row"})
+    if "refdata_runs" in TABLES:
+        add("refdata_runs", {"run_id": "synthetic", "run_at": "2026-01-01T00:00:00Z", "trade_source": "file",
+                             "rows": len(chapters) * len(MARKETS), "rejected": 1, "sources": "{}"})
 
 
 def populate(work_db, firms: int = 60, seed: int = 7, batch: int = 20000) -> dict:
