@@ -140,7 +140,7 @@ def main() -> int:
         s, t = r["summary"], r["summary"]["timings"]
         rows = s["firms"] + s["reasons"] + s["market_suggestions"]
         lines.append(
-            f"| {r['n']:,} | {t['train_s']:.1f} s ({s['training_rows']:,} firms, {s['estimator']}) | {t['predict_s']:.1f} s | "
+            f"| {r['n']:,} | {t['train_s']:.1f} s ({s['training_rows_used']:,} of {s['training_rows']:,} labelled firms, {s['estimator']}) | {t['predict_s']:.1f} s | "
             f"{t['explain_s'] + t['write_s']:.1f} s | {r['score_s']:.1f} s ({r['n'] / r['score_s']:,.0f} firms/s) | {r['score_cpu']:.1f} s | "
             f"{r['baseline_s']:.1f} s / {r['baseline_cpu']:.1f} s | {r['score_cpu'] / r['baseline_cpu']:.1f}x | {rows:,} | {s['cv_roc_auc']:.3f} ({s['baseline_roc_auc']:.3f}) |"
         )

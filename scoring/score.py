@@ -181,6 +181,7 @@ def score(work_db, *, seed: int = DEFAULT_SEED, reference_year: int | None = Non
         "run_id": run_id,
         "firms": stats["rows:scores"],
         "training_rows": trained.rows,
+        "training_rows_used": trained.cv.get("training_rows_used", trained.rows),
         "positives": trained.positives,
         "estimator": trained.estimator,
         "cv_roc_auc": run_row["cv_roc_auc"],
