@@ -161,8 +161,10 @@ class FirmInput:
             self.texts.append(("description", description))
         entries, notes = product_entries(row.get("products_text"))
         self.notes.extend(notes)
-        # catalogue entries first: when prose names the same product, the list entry is kept
-        self.texts[:0] = [("product_list", e) for e in entries]
+        # catalogue entries first (when prose names the same product, the list entry is kept),
+        # one doc for all of them, an entry a line: one doc per entry costs 5x in nlp.pipe
+        if entries:
+            self.texts.insert(0, ("product_list", "\n".join(e.replace("\n", " ") for e in entries)))
         if not self.texts:
             self.notes.append("no text: empty description and product list")
 
@@ -387,10 +389,18 @@ def extract(
                 doc._.ef_source = kind
                 yield doc, (firm.firm_id, kind, i == len(firm.texts) - 1)
 
+    hs = nlp.get_pipe("ef_hs_hints") if "ef_hs_hints" in nlp.pipe_names else None
+    if n_process > 1 and hs is not None:
+        # Workers read the text; the HS hints run here, once per distinct phrase across all
+        # workers, so the encoder is loaded once and a repeated phrase is embedded once.
+        piped = nlp.pipe(stream(), as_tuples=True, n_process=n_process, batch_size=pipe_batch_size, disable=["ef_hs_hints"])
+        piped = _hint_here(hs, piped, pipe_batch_size)
+    else:
+        piped = nlp.pipe(stream(), as_tuples=True, n_process=n_process, batch_size=pipe_batch_size)
     batch_ids: list[str] = []
     batch_rows: tuple[list, list, list] = ([], [], [])
     current: list[tuple[str, object]] = []
-    for doc, (firm_id, kind, last) in nlp.pipe(stream(), as_tuples=True, n_process=n_process, batch_size=pipe_batch_size):
+    for doc, (firm_id, kind, last) in piped:
         if kind != "empty":
             current.append((kind, doc))
         if not last:
@@ -421,7 +431,6 @@ def extract(
                 gone = db.conn.execute(f"delete from {table} where firm_id not in (select firm_id from firms)").rowcount
                 counts[f"{table} rows of vanished firms removed"] += gone
     seconds = time.perf_counter() - started
-    hs = nlp.get_pipe("ef_hs_hints") if "ef_hs_hints" in nlp.pipe_names else None
     summary = {
         "firms": counts.pop("firms", 0),
         "firms_with_products": counts.pop("firms with products", 0),
@@ -435,11 +444,25 @@ def extract(
         "note_samples": note_samples,
         "base": base,
         "n_process": n_process,
-        "hs_phrases_asked": hs.asked if hs is not None and n_process == 1 else None,
+        "hs_phrases_asked": hs.asked if hs is not None else None,
         "seconds": round(seconds, 2),
         "firms_per_second": round(len(firms_seen) / seconds, 1) if seconds else None,
     }
     return summary
+
+
+def _hint_here(hs, piped, size: int):
+    """Run the ef_hs_hints component in this process over docs that come back from workers."""
+    chunk: list = []
+    for item in piped:
+        chunk.append(item)
+        if len(chunk) >= size:
+            hs._hint_batch([doc for doc, _ in chunk])
+            yield from chunk
+            chunk = []
+    if chunk:
+        hs._hint_batch([doc for doc, _ in chunk])
+        yield from chunk
 
 
 def _note_kind(note: str) -> str:

@@ -131,16 +131,25 @@ class ProductFinder(LexiconComponent):
         return doc
 
     def _from_list(self, doc: Doc, marketing: set[int]) -> list[dict]:
-        """A catalogue entry: each part between separators is one product name."""
+        """Catalogue entries, one per line: each part between separators is one product name.
+
+        The evidence sentence is the entry's own line.
+        """
         found = []
-        pieces: list[list] = [[]]
+        pieces: list[tuple[int, list]] = [(0, [])]  # (line number, tokens)
+        line_no = 0
+        line_start = [0]
         for token in doc:
-            if token.text in {";", "|", "•", "·", "\u2022"} or ("\n" in token.text and token.is_space):
-                pieces.append([])
+            if "\n" in token.text and token.is_space:
+                line_no += 1
+                line_start.append(token.i + 1)
+                pieces.append((line_no, []))
+            elif token.text in {";", "|", "•", "·", "\u2022"}:
+                pieces.append((line_no, []))
             else:
-                pieces[-1].append(token)
-        sentence = doc.text.strip()
-        for piece in pieces:
+                pieces[-1][1].append(token)
+        line_start.append(len(doc) + 1)
+        for line, piece in pieces:
             if not piece:
                 continue
             span = doc[piece[0].i : piece[-1].i + 1]
@@ -150,6 +159,7 @@ class ProductFinder(LexiconComponent):
                 span = doc[span.start : comma]
             item = self._clean(span, marketing, cut_at_stop=False)
             if isinstance(item, dict):
+                sentence = doc[line_start[line] : max(line_start[line], line_start[line + 1] - 1)].text.strip()
                 item.update(sentence=sentence, method="product_list")
                 found.append(item)
         return found
