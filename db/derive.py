@@ -125,7 +125,6 @@ def _certification_lists(db: sqlite_utils.Database) -> None:
         found.setdefault(firm_id, [])
         if value.strip() and value.strip() not in found[firm_id]:
             found[firm_id].append(value.strip())
-    updates = []
     for firm_id, text in db.execute(
         "SELECT firm_id, certifications FROM firms WHERE certifications IS NOT NULL AND certifications != ''"
     ).fetchall():
@@ -145,7 +144,12 @@ def _certification_lists(db: sqlite_utils.Database) -> None:
         if items:
             found[firm_id] = items
     updates = [(json.dumps(sorted(v)), k) for k, v in found.items()]
+    begin = not db.conn.in_transaction
+    if begin:
+        db.conn.execute("BEGIN")  # one transaction, not one per row in autocommit mode
     db.conn.executemany("UPDATE firms SET certification_list = ? WHERE firm_id = ?", updates)
+    if begin:
+        db.conn.execute("COMMIT")
 
 
 def _keys(db: sqlite_utils.Database, keys: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:

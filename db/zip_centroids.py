@@ -7,6 +7,7 @@ says so (``location_precision = 'zip_centroid'``): a centroid is not the firm's 
 
 from __future__ import annotations
 
+from functools import lru_cache
 from importlib.metadata import version
 
 import sqlite_utils
@@ -15,7 +16,11 @@ import zipcodes
 SOURCE = "zipcodes {} (US ZIP code centroids bundled in the package)"
 
 
-def centroid_rows() -> list[dict]:
+COLUMNS = ("zip", "city", "county", "state", "latitude", "longitude", "zip_type", "active", "source")
+
+
+@lru_cache(maxsize=1)
+def centroid_rows() -> tuple[dict, ...]:
     """Every ZIP code the package knows, with its centroid and county ("County" dropped)."""
     source = SOURCE.format(version("zipcodes"))
     rows = []
@@ -38,7 +43,7 @@ def centroid_rows() -> list[dict]:
                 "source": source,
             }
         )
-    return rows
+    return tuple(rows)
 
 
 def load_zip_centroids(db: sqlite_utils.Database) -> int:
@@ -60,5 +65,14 @@ def load_zip_centroids(db: sqlite_utils.Database) -> int:
         replace=True,
     )
     rows = centroid_rows()
-    table.insert_all(rows, batch_size=5000)
+    # Plain executemany: sqlite-utils' insert_all spent 1.2 s of a 1.5 s publish on 42,789 rows.
+    in_transaction = db.conn.in_transaction
+    if not in_transaction:
+        db.conn.execute("BEGIN")  # one transaction, not one per row in autocommit mode
+    db.conn.executemany(
+        f"INSERT INTO zip_centroids ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})",
+        [tuple(r[c] for c in COLUMNS) for r in rows],
+    )
+    if not in_transaction:
+        db.conn.execute("COMMIT")
     return len(rows)
