@@ -217,7 +217,8 @@ def model_card(run: dict, trained, n_firms: int, n_untrained: int) -> str:
         "",
         f"- Run: {run['run_at']}, seed {trained.seed}; scikit-learn {trained.versions.get('scikit-learn')}.",
         f"- Trained on {trained.rows} firms with products or text ({trained.positives} with export evidence); "
-        f"{n_untrained} of {n_firms} firms had no text and were scored but not trained on.",
+        f"{n_untrained} of {n_firms} firms had no text and were scored but not trained on."
+        + (f" Training used a stratified sample of {cv['training_rows_used']} of them." if cv and cv.get("training_rows_used", trained.rows) < trained.rows else ""),
         f"- Label: the firm's own listings say it exports, names foreign markets or a distributor abroad "
         f"(signal kinds {sorted(LABEL_SIGNAL_KINDS - {'no_export'})}). These signals are never features.",
         f"- Features: {', '.join(COLUMNS)} (origins: {json.dumps(FEATURE_SOURCES)}).",
