@@ -214,6 +214,7 @@ def _build(work_db: Path, tmp: Path) -> dict:
 
     empty: list[str] = []
     missing: list[str] = []
+    not_published: dict[str, int] = {}
     for name in published_order():
         columns, pk, _stage = TABLES[name]
         present = work_tables.get(name)
@@ -232,7 +233,12 @@ def _build(work_db: Path, tmp: Path) -> dict:
             continue
         shared = [c for c in table_columns if c in present]
         cols = ", ".join(f"[{c}]" for c in shared)
-        db.execute(f"INSERT INTO main.[{name}] ({cols}) SELECT {cols} FROM work.[{name}]")
+        # OR IGNORE, then count: a row whose key is empty or repeated cannot be published,
+        # and the summary says how many of those each table had instead of failing the build.
+        inserted = db.execute(f"INSERT OR IGNORE INTO main.[{name}] ({cols}) SELECT {cols} FROM work.[{name}]").rowcount
+        source_rows = db.execute(f"SELECT count(*) FROM work.[{name}]").fetchone()[0]
+        if source_rows != inserted:
+            not_published[name] = source_rows - inserted
 
     reference = _copy_reference_tables(db, work_tables)
     db.conn.execute("DETACH DATABASE work")
@@ -268,6 +274,7 @@ def _build(work_db: Path, tmp: Path) -> dict:
         "missing_in_work_db": missing,
         "reference_tables": reference,
         "orphan_rows": orphans,
+        "rows_not_published": not_published,  # empty or repeated primary key in the working db
         "fts": sorted(f"{t}_fts" for t in FTS),
         "views": views,
     }

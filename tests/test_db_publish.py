@@ -218,3 +218,18 @@ def test_county_spelling_is_one_for_the_facet(tmp_path):
     out = sqlite_utils.Database(tmp_path / "out.db")
     counties = {r[0] for r in out.execute("SELECT county FROM firms")}
     assert None not in counties and not any(c.endswith("County") for c in counties)
+
+
+def test_rows_with_empty_or_repeated_keys_are_counted_not_fatal(tmp_path):
+    work = tmp_path / "work.db"
+    db = sqlite_utils.Database(work)
+    # A stage that created its table without the contract's primary key.
+    db["products"].create({c: t for c, t in TABLES["products"][0].items()})
+    db["products"].insert_all([
+        {"product_id": "P1", "firm_id": "F1", "product": "gloves"},
+        {"product_id": "P1", "firm_id": "F1", "product": "gloves again"},
+        {"product_id": None, "firm_id": "F1", "product": "no id"},
+    ])
+    summary = publish(work, tmp_path / "out.db")
+    assert summary["rows_not_published"] == {"products": 2}
+    assert sqlite_utils.Database(tmp_path / "out.db")["products"].count == 1
