@@ -136,13 +136,26 @@ def hs_eval(labels):
 @cli.command()
 @work_db_option
 @click.option("--from-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Trade figures CSV (offline).")
-def refdata(work_db, from_file):
-    """Load reference tables (HS nomenclature, Port of LA trade figures)."""
-    load = stage_function("scoring.refdata:load_refdata")
+@click.option("--from-census", is_flag=True, help="Fetch the figures from the live Census API instead (needs a network).")
+@click.option("--year", type=int, default=2024, show_default=True, help="With --from-census: the calendar year.")
+@click.option("--hs-level", type=click.Choice(["2", "4", "6"]), default="2", show_default=True, help="With --from-census: chapters, headings or subheadings.")
+def refdata(work_db, from_file, from_census, year, hs_level):
+    """Load reference tables (HS nomenclature, Port of LA trade figures).
+
+    Example: export-finder refdata --from-file ../shared/data/trade_by_hs_partner.csv
+    """
     from scoring.refdata import RefdataError
 
     try:
-        summary = load(work_db, from_file=from_file)
+        if from_census:
+            from scoring.census import CensusAPIError
+
+            try:
+                summary = stage_function("scoring.census:load_from_census")(work_db, year=year, level=int(hs_level))
+            except CensusAPIError as exc:
+                raise click.ClickException(f"Census API: {exc}") from exc
+        else:
+            summary = stage_function("scoring.refdata:load_refdata")(work_db, from_file=from_file)
     except RefdataError as exc:
         raise click.ClickException(str(exc)) from exc
     echo_summary(summary)

@@ -110,7 +110,10 @@ def parse_table(payload) -> list[dict]:
 
 
 def _get(client: httpx.Client, url: str, params: dict) -> list[dict]:
-    response = client.get(url, params=params)
+    try:
+        response = client.get(url, params=params)
+    except httpx.HTTPError as exc:  # no network, DNS, timeout: say which URL and why
+        raise CensusAPIError(f"{url} could not be reached: {exc}") from exc
     if response.status_code == 204:  # the API's answer when nothing matches
         return []
     if response.status_code != 200:
@@ -202,9 +205,18 @@ def _sum_duplicates(flows: list[dict]) -> list[dict]:
     return list(merged.values())
 
 
-def load_from_census(work_db, year: int = 2024, commodities=None, level: int = 2, base_url: str = API_BASE, client=None, api_key=None) -> dict:
-    """Fetch from the API and load every reference table with those figures."""
+def load_from_census(work_db, year: int = 2024, commodities=None, level: int = 2, base_url: str | None = None, client=None, api_key=None) -> dict:
+    """Fetch from the API and load every reference table with those figures.
+
+    ``base_url`` defaults to ``$EXPORT_FINDER_CENSUS_API`` or the Census API itself;
+    ``api_key`` to ``$CENSUS_API_KEY`` (the API answers up to 500 calls a day without one).
+    """
+    import os
+
     from .refdata import load_refdata
+
+    base_url = base_url or os.environ.get("EXPORT_FINDER_CENSUS_API") or API_BASE
+    api_key = api_key or os.environ.get("CENSUS_API_KEY")
 
     flows, rejected, counts = fetch_trade_flows(year, commodities, level, base_url, client, api_key)
     summary = load_refdata(work_db, flows=flows, rejected=rejected, loaded_from=f"{base_url} (porths, hs; {year}, HS{level})", retrieved=dt.date.today().isoformat())

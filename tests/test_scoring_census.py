@@ -142,3 +142,26 @@ def test_api_errors_are_named():
     with pytest.raises(CensusAPIError, match="not a Census API table"):
         parse_table({"error": "bad"})
     assert parse_table(None) == []
+
+
+def test_no_network_is_a_named_error():
+    def refuse(request):
+        raise httpx.ConnectError("network unreachable", request=request)
+
+    client = httpx.Client(transport=httpx.MockTransport(refuse))
+    with pytest.raises(CensusAPIError, match="could not be reached"):
+        fetch_trade_flows(commodities=["08"], base_url="http://census.test", client=client)
+
+
+def test_cli_refdata_from_census(census_server, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from export_finder.cli import cli
+
+    base, _ = census_server
+    monkeypatch.setenv("EXPORT_FINDER_CENSUS_API", base)
+    result = CliRunner().invoke(cli, ["refdata", "--work-db", str(tmp_path / "w.db"), "--from-census", "--year", "2024"])
+    # the fake API knows only three chapters; the other 93 answer "no content", as the real one does for empty queries
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["census"]["requests"] == 2 * 96
+    assert {r["hs_code"] for r in open_work_db(tmp_path / "w.db")["chapter_trade"].rows} == set(CHAPTERS)
