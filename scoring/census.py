@@ -218,7 +218,18 @@ def load_from_census(work_db, year: int = 2024, commodities=None, level: int = 2
     base_url = base_url or os.environ.get("EXPORT_FINDER_CENSUS_API") or API_BASE
     api_key = api_key or os.environ.get("CENSUS_API_KEY")
 
-    flows, rejected, counts = fetch_trade_flows(year, commodities, level, base_url, client, api_key)
+    flows, rejected, counts = fetch_trade_flows(year, commodities if level == 2 else None, 2, base_url, client, api_key)
+    if level > 2:
+        # Chapters first (every firm falls back to its chapter), then the finer codes: by
+        # default every heading or subheading of HS 2022 (thousands of calls: set an API key).
+        if commodities is None:
+            from nlp.hs.nomenclature import load_nomenclature
+
+            name = {4: "heading", 6: "subheading"}[level]
+            commodities = [r["code"] for r in load_nomenclature() if str(r["level"]) in (name, str(level))]
+        finer, finer_rejected, finer_counts = fetch_trade_flows(year, commodities, level, base_url, client, api_key)
+        flows, rejected = flows + finer, rejected + finer_rejected
+        counts = {k: counts.get(k, 0) + finer_counts.get(k, 0) for k in set(counts) | set(finer_counts)}
     summary = load_refdata(work_db, flows=flows, rejected=rejected, loaded_from=f"{base_url} (porths, hs; {year}, HS{level})", retrieved=dt.date.today().isoformat())
     summary["census"] = counts
     return summary

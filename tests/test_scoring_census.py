@@ -165,3 +165,13 @@ def test_cli_refdata_from_census(census_server, tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["census"]["requests"] == 2 * 96
     assert {r["hs_code"] for r in open_work_db(tmp_path / "w.db")["chapter_trade"].rows} == set(CHAPTERS)
+
+
+def test_heading_level_load_keeps_the_chapters(census_server, figures, tmp_path):
+    """Asked for headings, the loader also loads chapters, so firms can fall back to them."""
+    base, seen = census_server
+    summary = load_from_census(tmp_path / "w.db", level=4, commodities=["0802"], base_url=base)
+    db = open_work_db(tmp_path / "w.db")
+    assert summary["trade_source"] == "census_api"
+    assert {r["hs_code"] for r in db["chapter_trade"].rows} == set(CHAPTERS)  # the fake API has no 0802
+    assert any(q.get("COMM_LVL") == "HS4" and q.get("E_COMMODITY") == "0802" for _, q in seen)
