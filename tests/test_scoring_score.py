@@ -78,8 +78,8 @@ def test_model_card_is_complete(scored):
 
 
 def test_training_is_deterministic(tmp_path):
-    _, first = build(tmp_path / "a.db", n=600, seed=5, folds=3)
-    _, second = build(tmp_path / "b.db", n=600, seed=5, folds=3)
+    _, first = build(tmp_path / "a.db", n=400, seed=5, folds=3)
+    _, second = build(tmp_path / "b.db", n=400, seed=5, folds=3)
     assert first["run_id"] == second["run_id"]
     a = list(open_work_db(tmp_path / "a.db").query("select firm_id, score, probability from scores order by firm_id"))
     b = list(open_work_db(tmp_path / "b.db").query("select firm_id, score, probability from scores order by firm_id"))
