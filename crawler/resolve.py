@@ -335,7 +335,9 @@ def resolve(work_db, rules=tuple(RULE_ORDER)) -> dict:
             rules[rule] += 1
             links.append({"firm_id": firm_id, "listing_id": listing, "match_rule": rule,
                           "match_score": score, "matched_to": matched_to})
-    with db.conn:
+    # db.atomic(), not `with db.conn`: sqlite-utils commits each db.execute() and insert chunk on
+    # its own unless a transaction is open, so a kill mid-write left firms without firm_listings.
+    with db.atomic():
         db.execute("DELETE FROM firm_listings")
         db.execute("DELETE FROM firms")
         db["firms"].insert_all(firms, batch_size=500)
