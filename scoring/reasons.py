@@ -135,7 +135,7 @@ def readiness_reason(feature: str, value, typical, points: float) -> dict:
     }
 
 
-def firm_reasons(firm_id: str, score: float, start_points: float, readiness_points: np.ndarray, x_row: np.ndarray, reference: np.ndarray, readiness_total: float, market_components: list, market_weight: float, top: int = TOP_REASONS) -> list[dict]:
+def firm_reasons(firm_id: str, score: float, start_points: float, readiness_points: np.ndarray, x_row: np.ndarray, reference: np.ndarray, market_components: list, market_weight: float, top: int = TOP_REASONS) -> list[dict]:
     """All reason rows for one firm: the top readiness reasons and every market piece, largest
     first; then the start; then one line for the rest, so the rows sum to the score."""
     readiness = []

@@ -119,7 +119,7 @@ def score(work_db, *, seed: int = DEFAULT_SEED, reference_year: int | None = Non
                 "market_fit_note": fit.note,
                 "hs_chapter": fit.chapter[:2] if fit.chapter else None,
             }
-            reasons_ = firm_reasons(firm_id, total, w_r * 100.0 * p_ref, w_r * 100.0 * deltas[i], data.X[i], reference, w_r * readiness, fit.components, w_m)
+            reasons_ = firm_reasons(firm_id, total, w_r * 100.0 * p_ref, w_r * 100.0 * deltas[i], data.X[i], reference, fit.components, w_m)
             yield score_row, reasons_, [{"firm_id": firm_id, **s} for s in fit.suggestions]
 
     card_sources = {k: v for k, v in refs.items()}
