@@ -68,24 +68,32 @@ def test_pathological_queries_are_stopped_while_others_are_answered(server, publ
     firm_id = sqlite3.connect(published).execute("select firm_id from firms limit 1").fetchone()[0]
     results: dict[str, httpx.Response] = {}
 
+    took: dict[str, float] = {}
+
     def run(name, sql):
+        started = time.perf_counter()
         results[name] = httpx.get(f"{server.base}/export_finder.json", params={"sql": sql}, timeout=60)
+        took[name] = time.perf_counter() - started
 
     threads = [threading.Thread(target=run, args=item) for item in PATHOLOGICAL.items()]
     for t in threads:
         t.start()
     time.sleep(0.3)  # both are running inside the server now
-    answered = []
+    answered, slowest = [], 0.0
     with httpx.Client(base_url=server.base, timeout=60) as client:
         while any(t.is_alive() for t in threads):
             for path in (f"/export_finder/firms/{firm_id}.json", "/export_finder/score_distribution_by_county.json"):
+                started = time.perf_counter()
                 answered.append(client.get(path).status_code)
+                slowest = max(slowest, time.perf_counter() - started)
     for t in threads:
         t.join()
     for name, response in results.items():
         assert response.status_code == 400, (name, response.status_code)
         assert "took too long" in response.text, name
     assert answered and set(answered) == {200}, "others are answered while two runaway queries run"
+    print(f"\nrunaway queries stopped after {', '.join(f'{k} {v:.1f} s' for k, v in took.items())}; "
+          f"meanwhile {len(answered)} other requests answered, slowest {slowest * 1000:.0f} ms")
 
 
 INJECTIONS = [
