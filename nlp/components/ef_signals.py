@@ -256,6 +256,8 @@ class SignalFinder(LexiconComponent):
             add("certification", label, negated=int(hedge), start_char=sent.start_char + start_char)
 
         # -- size, age, codes -------------------------------------------------------------
+        if not any(ch.isdigit() for ch in text):
+            return out
         for rx in EMPLOYEE_RES:
             for m in rx.finditer(text):
                 low = _number(m.group(1))
