@@ -411,7 +411,10 @@ def load_refdata(work_db, from_file=None, *, flows: list[dict] | None = None, re
             counts[name] = _replace(db, name, rows)
         counts["countries"] = _replace(db, "countries", countries)
         run_id = hashlib.sha1(json.dumps([trade_source, loaded_from, sha, len(flows)], default=str).encode()).hexdigest()[:12]
-        ensure_table(db, "refdata_runs").upsert(
+        runs = ensure_table(db, "refdata_runs")
+        previous = list(runs.rows_where("run_id = ?", [run_id]))
+        run_at = previous[0]["run_at"] if previous else run_at  # the same load again changes nothing
+        runs.upsert(
             {
                 "run_id": run_id,
                 "run_at": run_at,
