@@ -47,7 +47,7 @@ text = st.one_of(
 )
 long_text = st.integers(min_value=10_000, max_value=200_000).map(lambda n: ("A1 ;<b>," * (n // 8 + 1))[:n])
 maybe_text = st.one_of(st.none(), text)
-FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @pytest.mark.xfail(strict=True, reason="crawler.normalise.website_url('/') and ('http://') give 'http:', ('//') gives '', "
@@ -163,7 +163,7 @@ def test_schema_org_object_of_any_shape(obj, page_url):
     assert isinstance(fields.get("products", []), list)
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(json_value, text, st.booleans())
 def test_structured_data_of_any_page(jsonld, body_text, microdata):
     """A page whose JSON-LD is any JSON (or broken text) and whose body is any text."""

@@ -39,7 +39,11 @@ from db.serve import BackgroundServer
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is absent (apt-get install chromium)")
+pytestmark = [
+    pytest.mark.slow,  # a crawl, resolve, publish, a server and ~20 chromium page loads: about a minute
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is absent (apt-get install chromium)"),
+]
 
 LONG = "Longname" + "W" * 5000  # over the 200-character limit: an invalid listing, kept, not a firm
 WIDE = "Widename" + "W" * 180  # within the limit: a firm whose name has no place to break

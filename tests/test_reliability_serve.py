@@ -146,10 +146,9 @@ def test_injection_in_canned_query_parameters_adds_no_rows(server, published, qu
     conn.close()
 
 
-@pytest.mark.xfail(strict=True, reason="firms_near_port compares km_to_port_la <= :max_km; a non-numeric "
-                   "max_km ('80 or 1=1', 'all') is text, which SQLite sorts above every number, so every "
-                   "firm making the product is returned whatever its distance (db/metadata.yml)")
 def test_non_numeric_distance_does_not_return_far_firms(server, published):
+    """Found here first: text compared above every number, so '80 or 1=1' returned firms at any
+    distance; db/metadata.yml now casts max_km (commit 4c14b00)."""
     conn = sqlite3.connect(published)
     product = conn.execute(
         "select p.surface from products p join firms f on f.firm_id = p.firm_id "
