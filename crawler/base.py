@@ -449,8 +449,11 @@ class ConfiguredSpider:
     """Mixin: take start URLs, links and selectors from this spider's entry in sources.yaml.
 
     ``scrapy crawl member_directory -a base_url=http://127.0.0.1:8101`` works as well as
-    ``export-finder crawl``.
+    ``export-finder crawl``. A declared source has its own selectors, so the generic
+    ``tel:``/``mailto:`` fallbacks are not run on its pages.
     """
+
+    generic_fallbacks = False
 
     def __init__(self, *args, base_url: str | None = None, config: dict | None = None, **kwargs):
         config = config or load_sources()[self.name]
