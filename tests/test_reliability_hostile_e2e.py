@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sqlite3
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -36,9 +35,8 @@ from crawler.run import crawl
 from db.publish import publish
 from db.serve import BackgroundServer
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+from .test_browser_datasette import CHROMIUM, browser  # noqa: F401  (the publish owner's chromium fixture)
+
 pytestmark = [
     pytest.mark.slow,  # a crawl, resolve, publish, a server and ~20 chromium page loads: about a minute
     pytest.mark.browser,
@@ -159,18 +157,6 @@ def test_hostile_firms_reach_the_published_database_unchanged(pipeline):
 def served(pipeline):
     with BackgroundServer(pipeline["published"]) as srv:
         yield srv
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    from playwright.sync_api import sync_playwright
-
-    home = tmp_path_factory.mktemp("chromium-home")
-    env = dict(os.environ, XDG_CONFIG_HOME=str(home / "config"), XDG_CACHE_HOME=str(home / "cache"))
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, env=env)
-        yield browser
-        browser.close()
 
 
 def visit(browser, url: str) -> dict:
