@@ -75,6 +75,9 @@ class Hinter:
         cands = build_candidates(self.index, model_texts, vecs, self.lexicon, excl)
         for i, text, c in zip(todo, model_texts, cands):
             results[i] = self._hints_for(text, c, top)
+            if len(texts[i]) > MAX_CHARS:
+                for h in results[i]:
+                    h["explanation"] += f" [text cut to its first {MAX_CHARS:,} of {len(texts[i]):,} characters]"
         return results
 
     def _hints_for(self, text: str, c, top: int) -> list[dict]:

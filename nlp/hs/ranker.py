@@ -19,8 +19,20 @@ import numpy as np
 
 FEATURES = [
     "enc_head", "enc_sub", "enc_rank", "tfidf", "tfidf_rank", "knn_max", "knn_vote", "knn_top1",
-    "nn_sim", "nn_gap", "seen", "lex", "lex_any", "chap_vote", "chap_enc", "enc_margin",
+    "nn_sim", "nn_gap", "seen", "lex", "lex_any", "chap_vote", "chap_enc", "enc_margin", "knit_agree",
 ]
+_KNIT_WORDS = {"knit", "knitted", "knitting", "crochet", "crocheted", "jersey", "fleece", "interlock", "rib-knit"}
+_WOVEN_WORDS = {"woven", "weave", "twill", "poplin", "denim", "canvas", "oxford", "chambray", "broadcloth"}
+
+
+def knit_signal(text: str) -> float:
+    """+1 when the text says knitted, -1 when it says woven, 0 when it says neither (or both)."""
+    words = set(text.lower().replace("-", " ").split()) | set(text.lower().split())
+    words = {w.strip(".,;:()") for w in words}
+    knit, woven = bool(words & _KNIT_WORDS), bool(words & _WOVEN_WORDS)
+    if "not knitted" in text.lower():
+        knit, woven = False, True
+    return 1.0 if knit and not woven else -1.0 if woven and not knit else 0.0
 K_NEIGHBOURS = 15
 TAU = 0.05
 N_ENC, N_TFIDF = 12, 8
@@ -132,7 +144,7 @@ def build_candidates(index, texts, vecs, lexicon, exclude_groups=None) -> list[C
             kmax, knn_vote[ca], (ca == top1).astype(np.float32), np.full(len(ca), nn_sim),
             np.where(kmax > 0, nn_sim - kmax, 1.0), seen_heads[ca].astype(np.float32),
             np.minimum(lex[ca], 4.0), np.full(len(ca), float(bool(lex_hits))), chap_vote[cp],
-            chap_enc[i, cp], enc_i[enc_order[0]] - enc_i[ca],
+            chap_enc[i, cp], enc_i[enc_order[0]] - enc_i[ca], knit_signal(texts[i]) * index.head_knit[ca],
         ]).astype(np.float32)
         out.append(Candidates(cands, X, _SubScores(index, S_sub[i], sub_vote, lex_sub), lex_terms, neighbour))
     return out

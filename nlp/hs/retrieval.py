@@ -53,6 +53,17 @@ def embed_fixed(texts: list[str], name: str) -> np.ndarray:
     return vecs.astype(np.float16).astype(np.float32)
 
 
+def _knit_flag(h: dict) -> float:
+    d = h["description"].lower()
+    if h["code"][:2] == "61" or h["code"] in ("6001", "6002", "6003", "6004", "6005", "6006"):
+        return 1.0
+    if h["code"][:2] == "62" or "not knitted" in d:
+        return -1.0
+    if "knitted or crocheted" in d:
+        return 1.0
+    return 0.0
+
+
 def heading_text(h: dict) -> str:
     return h["description"]
 
@@ -79,6 +90,8 @@ class Index:
         chap_list = sorted(set(self.chap_of_head.tolist()))
         self.chap_pos_of_head = np.searchsorted(chap_list, self.chap_of_head)
         self.chap_start = np.searchsorted(self.chap_pos_of_head, np.arange(len(chap_list)))
+        # Knitted (+1) or woven / not knitted (-1) headings: HS splits apparel and fabrics on it.
+        self.head_knit = np.array([_knit_flag(h) for h in self.heads], dtype=np.float32)
         self.E_head = embed_fixed([heading_text(h) for h in self.heads], "headings")
         self.E_sub = embed_fixed([s["description"] for s in self.subs], "subheadings")
         self.lexicon_entries = lexicon_entries or []
