@@ -39,9 +39,14 @@ from crawler.normalise import parse_address
 from crawler.store import listing_id
 
 try:  # Scrapy 2.13+ names its own download errors; older ones raise Twisted's.
-    from scrapy.exceptions import DownloadCancelledError, DownloadConnectionRefusedError, DownloadTimeoutError
+    from scrapy.exceptions import (
+        DownloadCancelledError,
+        DownloadConnectionRefusedError,
+        DownloadFailedError,
+        DownloadTimeoutError,
+    )
 except ImportError:  # pragma: no cover
-    DownloadCancelledError = DownloadConnectionRefusedError = DownloadTimeoutError = ()
+    DownloadCancelledError = DownloadConnectionRefusedError = DownloadFailedError = DownloadTimeoutError = ()
 
 _HTML_END = re.compile(rb"</html\s*>", re.I)
 _DECLARED_CHARSET = re.compile(rb"<meta[^>]+charset|<\?xml[^>]+encoding", re.I)
@@ -64,7 +69,7 @@ def classify_failure(failure) -> str:
         return "ignored"
     if failure.check(DNSLookupError):
         return "dns_error"
-    if failure.check(ConnectError, ConnectionLost, DownloadConnectionRefusedError):
+    if failure.check(ConnectError, ConnectionLost, DownloadConnectionRefusedError, DownloadFailedError):
         return "connection_error"
     return "error_" + type(failure.value).__name__
 

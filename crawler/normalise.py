@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from urllib.parse import urlsplit
 
 import phonenumbers
 import tldextract
@@ -120,6 +121,12 @@ def website_url(raw: str | None) -> str | None:
         return None
     if "//" not in raw:
         raw = "http://" + raw
+    try:
+        host = urlsplit(raw).hostname
+    except ValueError:
+        return None
+    if not host:  # "/", "http://", "//": no site to link to
+        return None
     return raw.rstrip("/")
 
 

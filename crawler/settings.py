@@ -35,6 +35,12 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 RETRY_ENABLED = True
 RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# ... and a 429/503 with Retry-After waits as asked, up to two minutes (crawler/middlewares.py).
+RETRY_AFTER_MAX = 120
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.RetryAfterMiddleware": 550,
+}
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 4 * 1024 * 1024  # a directory page over 4 MB is not a directory page
 DOWNLOAD_WARNSIZE = 1024 * 1024

@@ -122,3 +122,20 @@ def test_validation_names_every_fault_and_keeps_the_item():
             "state: outside California", "year_founded: out of range"} <= set(problems)
     assert problems_of({"http_status": 200, "phone": "(310) 555-0100"}) == ["name: missing", "state: missing"]
     assert problems_of({"name": "Fine Firm", "phone": "(310) 555-0100", "state": "CA", "postal_code": "90744", "http_status": 200}) == []
+
+
+@pytest.mark.parametrize("raw", ["/", "http://", "https:///", "//", "not a url"])
+def test_website_without_a_host_is_none(raw):
+    assert normalise.website_url(raw) is None
+
+
+def test_retry_after_values():
+    from email.utils import format_datetime
+    import datetime as dt
+
+    from crawler.middlewares import retry_after_seconds
+
+    assert retry_after_seconds(b"30") == 30.0
+    later = format_datetime(dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=60), usegmt=True)
+    assert 55 <= retry_after_seconds(later) <= 60
+    assert retry_after_seconds(b"soon") is None and retry_after_seconds(None) is None
