@@ -113,3 +113,28 @@ def test_missing_hinter_gives_products_without_hints_and_says_why(work_db):
 def test_no_firms_table_is_a_clear_reason(work_db_path):
     summary = extract(work_db_path, hinter=TinyHinter())
     assert summary["firms"] == 0 and "resolve" in summary["reason"]
+
+
+@pytest.mark.slow
+def test_worker_processes_write_the_same_rows(work_db_path, tmp_path):
+    """n_process=2 (spaCy in workers, hints in the main process) gives the rows n_process=1 gives."""
+    rows = [dict(f, firm_id=f"{f['firm_id']}-{i}") for i in range(40) for f in FIRMS]
+    out = {}
+    for n in (1, 2):
+        path = tmp_path / f"w{n}.db"
+        db = open_work_db(path)
+        ensure_table(db, "firms")
+        db["firms"].insert_all(rows)
+        extract(path, n_process=n, hinter=TinyHinter())
+        out[n] = [table(path, t, k) for t, k in (("products", "product_id"), ("hs_hints", "hint_id"), ("signals", "signal_id"))]
+    assert out[1] == out[2] and out[1][0]
+
+
+@pytest.mark.slow
+def test_generator_truth_is_read_well():
+    """A regression guard on the sample generator's truth (development figures in the doc)."""
+    from nlp.eval.evaluate import evaluate_sample
+
+    result = evaluate_sample(150, seed=77)
+    assert result["products_lenient"]["recall"] > 0.85
+    assert result["export_market"]["precision"] > 0.9

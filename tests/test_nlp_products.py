@@ -50,3 +50,12 @@ def test_pipeline_round_trips_through_disk_with_its_word_lists(nlp, tmp_path):
     again = load_pipeline(tmp_path / "pipe")
     text = "We manufacture wooden pallets and cedar fencing."
     assert [p["product"] for p in again(text)._.ef_products] == products(nlp, text) == ["wooden pallet", "cedar fencing"]
+
+
+def test_sm_base_reads_noun_chunks():
+    """The en_core_web_sm variant (PyPI copy, offline) runs the same components on its parse."""
+    nlp = build_pipeline("sm", hs_hints=False)
+    assert "parser" in nlp.pipe_names and "ner" not in nlp.pipe_names
+    doc = nlp("We manufacture stainless steel valves and hydraulic pumps for refineries.")
+    assert [(p["product"], p["method"]) for p in doc._.ef_products] == [
+        ("stainless steel valve", "noun_chunk"), ("hydraulic pump", "noun_chunk")]

@@ -256,7 +256,12 @@ class ProductFinder(LexiconComponent):
         return items
 
     def _chunk_items(self, region: Span) -> list[Span]:
-        chunks = [c for c in region.doc.noun_chunks if c.start >= region.start and c.end <= region.end]
+        """Noun chunks in the region, up to the first stop word outside a chunk ("for ...")."""
+        doc = region.doc
+        chunks = [c for c in doc.noun_chunks if c.start >= region.start and c.end <= region.end]
+        inside = {i for c in chunks for i in range(c.start, c.end)}
+        cut = next((t.i for t in region if t.i not in inside and t.lower_ in self.stop), region.end)
+        chunks = [c for c in chunks if c.end <= cut]
         if not chunks:
             return self._split_items(region)
         out = []
