@@ -207,3 +207,18 @@ def test_member_menu_links_to_own_profile(ds, firms):
     page = get(ds, "/", member_actor(firms)).text
     assert f'href="/export_finder/firms/{firms["own"]}">My firm' in page
     assert "My firm" not in get(ds, "/").text
+
+
+def test_profile_json_follows_the_same_rule(ds, firms, published):
+    actor = member_actor(firms)
+    own = get(ds, f"/-/firm/{firms['own']}.json", actor).json()
+    assert own["score_visible"] and own["score"]["firm_id"] == firms["own"] and own["reasons"]
+    other = get(ds, f"/-/firm/{firms['other']}.json", actor).json()
+    assert other["firm"]["firm_id"] == firms["other"] and other["products"]
+    assert other["score_visible"] is False and other["score"] is None
+    assert other["reasons"] == [] and other["markets"] == []
+    anonymous = get(ds, f"/-/firm/{firms['own']}.json").json()
+    assert anonymous["score"] is None
+    staff = get(ds, f"/-/firm/{firms['other']}.json", {"id": "staff", "role": "staff"}).json()
+    assert staff["score"]["score"] == firms["other_score"]["score"]
+    assert get(ds, "/-/firm/Fnosuchfirm.json").status_code == 404
