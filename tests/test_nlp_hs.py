@@ -207,6 +207,12 @@ def test_hostile_text_never_crashes(hinter, text):
         assert 0.0 <= h["confidence"] <= 1.0
 
 
+def test_text_without_letters_gets_no_guess(hinter):
+    none, coded = hinter.hint(["123 456 7890 -- 42%", "HS 4015.19 / 1000 pcs"])
+    assert none == []
+    assert coded and coded[0]["method"] == "code-in-text" and coded[0]["hs6"] == "401519"
+
+
 def test_huge_text_is_cut_not_crashing(hinter):
     hints = hinter.hint(["nitrile gloves " * 20000])[0]
     assert hints and hints[0]["hs4"] == "4015"

@@ -10,6 +10,7 @@ shown as a fact.
 
 from __future__ import annotations
 
+import re
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -28,6 +29,7 @@ from .retrieval import Index
 RANKER_FILE = DATA_DIR / "ranker.json"
 UNCERTAIN_BELOW = 0.5  # documented in docs/nlp.md: below it, the heading is wrong at least half the time
 MAX_CHARS = 2000
+_HAS_LETTER = re.compile(r"[^\W\d_]")
 
 
 def lexicon_examples(entries: list[dict]) -> list[dict]:
@@ -66,7 +68,10 @@ class Hinter:
         """Hints for each text, best first; ``[]`` for an empty or code-free blank text."""
         results: list[list[dict]] = [[] for _ in texts]
         clean = [(t or "")[:MAX_CHARS] if isinstance(t, str) else "" for t in texts]
-        todo = [i for i, t in enumerate(clean) if t.strip()]
+        # Text with no letters at all (only digits, punctuation, symbols) names no product: it
+        # gets hints only from a valid code written in it, else none.
+        todo = [i for i, t in enumerate(clean) if t.strip() and (_HAS_LETTER.search(t) or
+                                                                 any(k["valid"] for k in find_codes(t)))]
         if not todo or top <= 0:
             return results
         model_texts = [clean[i] for i in todo]
