@@ -26,7 +26,7 @@ from pathlib import Path
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from export_finder.schema import ensure_stage_tables, open_work_db
+from export_finder.schema import TABLES, ensure_stage_tables, open_work_db
 
 HS_EDITION = "HS2022"
 MAX_CHARS = 100_000  # a firm's description beyond this is cut (and the cut is counted)
@@ -331,12 +331,13 @@ def _write(db, firm_ids: list[str], products: list, hints: list, signals: list) 
             marks = ",".join("?" * len(chunk))
             for table in ("hs_hints", "products", "signals"):
                 db.conn.execute(f"delete from {table} where firm_id in ({marks})", chunk)
-        if products:
-            db["products"].insert_all(products, batch_size=1000)
-        if hints:
-            db["hs_hints"].insert_all(hints, batch_size=1000)
-        if signals:
-            db["signals"].insert_all(signals, batch_size=1000)
+        for table, rows in (("products", products), ("hs_hints", hints), ("signals", signals)):
+            if rows:
+                # plain executemany: sqlite-utils' insert_all spent more time checking types
+                # than SQLite spent writing (a million hint rows at 40,000 firms)
+                columns = list(TABLES[table][0])
+                sql = f"insert into [{table}] ({', '.join(f'[{c}]' for c in columns)}) values ({', '.join('?' * len(columns))})"
+                db.conn.executemany(sql, [tuple(row.get(c) for c in columns) for row in rows])
 
 
 # -- the stage -------------------------------------------------------------------------------

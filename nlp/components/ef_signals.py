@@ -160,7 +160,7 @@ class SignalFinder(LexiconComponent):
                 continue
             # "45,000 sq. ft." is cut by the sentencizer at "sq.": sizes read on into the next one
             following = doc_text[sent.start_char : sents[n + 1].end_char] if n + 1 < len(sents) else sent.text
-            for m in SIZE_RE.finditer(following):
+            for m in SIZE_RE.finditer(following) if any(ch.isdigit() for ch in text) else ():
                 if m.start() < len(sent.text):
                     found.append({"kind": "facility_size", "value": self._size_value(m), "country_iso3": "", "negated": 0, "sentence": following.strip(), "start_char": sent.start_char + m.start()})
             places = [(s, e, self.place_info[self.nlp.vocab.strings[k]]) for k, s, e in place_groups[n]]
@@ -200,7 +200,7 @@ class SignalFinder(LexiconComponent):
         domestic = [p for p in phrases if p[0] == "domestic_only"]
         dist_spans = sorted((k, s, e) for k, s, e in phrases if k == "distributor_cue")
         distributor = bool(dist_spans)
-        not_only = bool(NOT_ONLY.search(text))
+        not_only = "not" in lowers and bool(NOT_ONLY.search(text))
         export_idx = [
             i for i, w in enumerate(lowers)
             if w in self.export_cue and not (w == "export" and i + 1 < len(lowers) and lowers[i + 1] in EXPORT_AS_MODIFIER)
@@ -221,7 +221,8 @@ class SignalFinder(LexiconComponent):
             if any(w in self.aspiration for w in window):
                 aspired = True
         # one value for every way of saying it: the evidence sentence keeps the wording
-        if (domestic or NO_EXPORT_RE.search(text)) and not not_only:
+        maybe_domestic = any(w in {"only", "limited", "restricted", "customers", "clients", "sales", "buyers", "international"} for w in lowers)
+        if (domestic or (maybe_domestic and NO_EXPORT_RE.search(text))) and not not_only:
             add("no_export", "no export", negated=1)
             negated = True
         elif negated and strong_idx:
