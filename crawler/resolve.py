@@ -151,14 +151,14 @@ def candidate_pairs(records: list[Record], rules=tuple(RULE_ORDER)) -> list[tupl
     return ranked
 
 
-def link(records: list[Record], rules=tuple(RULE_ORDER)) -> tuple[dict[str, str], list[tuple[str, str, str, float]], int]:
-    """Cluster the records; return (listing -> cluster root, accepted edges, refused count)."""
+def link(records: list[Record], rules=tuple(RULE_ORDER)) -> tuple[dict[str, str], list[tuple[str, str, str, float]], list]:
+    """Cluster the records; return (listing -> cluster root, accepted pairs, refused pairs)."""
     by_id = {r.listing_id: r for r in records}
     uf = UnionFind(by_id)
     for rec in records:
         uf.domains[rec.listing_id] = {rec.domain} if rec.domain else set()
     accepted: list[tuple[str, str, str, float]] = []
-    refused = 0
+    refused: list[tuple[str, str, str, float]] = []
     for rank, neg_score, a, b in candidate_pairs(records, rules):
         ra, rb = uf.find(a), uf.find(b)
         if ra == rb:
@@ -166,7 +166,7 @@ def link(records: list[Record], rules=tuple(RULE_ORDER)) -> tuple[dict[str, str]
         rule = next(k for k, v in RULE_ORDER.items() if v == rank)
         da, db = uf.domains.get(ra, set()), uf.domains.get(rb, set())
         if rule != "domain" and da and db and not (da & db):
-            refused += 1
+            refused.append((a, b, rule, -neg_score))
             continue
         uf.union(a, b)
         accepted.append((a, b, rule, -neg_score))
@@ -352,7 +352,10 @@ def resolve(work_db, rules=tuple(RULE_ORDER)) -> dict:
         "excluded_outside_california": outside,
         "excluded_no_location": no_location,
         "merge_rules": dict(rules),
-        "refused_merges": refused,
+        "refused_merges": len(refused),
+        # The pairs a rule proposed but the domain check refused, for an analyst to look at.
+        "refused_examples": [{"listing_id": a, "other_listing_id": b, "rule": rule, "score": score}
+                             for a, b, rule, score in refused[:50]],
         "firm_ids_kept": sum(1 for f in firms if f["firm_id"] in kept_ids),
     }
     db.conn.close()

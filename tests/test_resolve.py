@@ -73,6 +73,9 @@ def test_shared_phone_with_different_domains_is_refused(resolved):
     _db_, summary, links = resolved
     assert links[SHARED_A["listing_id"]]["firm_id"] != links[SHARED_B["listing_id"]]["firm_id"]
     assert summary["refused_merges"] == 1
+    (refused,) = summary["refused_examples"]
+    assert {refused["listing_id"], refused["other_listing_id"]} == {SHARED_A["listing_id"], SHARED_B["listing_id"]}
+    assert refused["rule"] == "phone"
 
 
 def test_california_only_and_the_rest_counted(resolved):
