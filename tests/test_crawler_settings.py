@@ -53,3 +53,24 @@ def test_unknown_source_and_missing_base_url_are_named(tmp_path):
 
     with pytest.raises(ValueError, match="needs a base URL"):
         MemberDirectorySpider()
+
+
+def test_a_site_not_on_our_loopback_gets_spaced_requests(tmp_path):
+    """127.0.0.2 is not a host the crawler treats as its own, so the polite defaults apply:
+    requests are spaced out, never two at once beyond the per-site cap, robots.txt asked first."""
+    import sqlite_utils
+
+    from crawler.run import crawl
+
+    from .sites.server import SITES, serving
+
+    times: list = []
+    with serving(SITES / "polite", host="127.0.0.2", times=times) as (base, hits):
+        run = crawl(tmp_path / "work.db", start_url=base + "/", source="polite")
+    assert run["status"] == "finished" and run["listings"] == 4
+    assert sqlite_utils.Database(tmp_path / "work.db")["listings"].count == 4
+    assert times[0][1] == "/robots.txt"
+    crawl_times = [t for t, path in times[1:]]
+    gaps = [b - a for a, b in zip(crawl_times, crawl_times[1:])]
+    # DOWNLOAD_DELAY 0.5 s, randomised to 0.25-0.75 s, under AutoThrottle's 1 s start delay.
+    assert len(gaps) >= 5 and min(gaps) >= 0.2, gaps

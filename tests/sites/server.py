@@ -53,6 +53,7 @@ class Handler(BaseHTTPRequestHandler):
         with self.lock:
             self.hits[self.path] = self.hits.get(self.path, 0) + 1
             hits = self.hits[self.path]
+            self.times.append((time.monotonic(), self.path))
         if path.startswith("/bad/"):
             return self.bad(path[5:], query, hits)
         if path == "/calendar":
@@ -129,15 +130,18 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 @contextlib.contextmanager
-def serving(root: Path | str = SITES / "chamber", slow_seconds: float = 3.0):
-    """Serve ``root`` on a free 127.0.0.1 port; yield its base URL and the hit counter."""
-    handler = type("SiteHandler", (Handler,), {"root": Path(root), "hits": {}, "slow_seconds": slow_seconds})
-    server = _QuietServer(("127.0.0.1", 0), handler)
+def serving(root: Path | str = SITES / "chamber", slow_seconds: float = 3.0, host: str = "127.0.0.1", times=None):
+    """Serve ``root`` on a free port of ``host``; yield its base URL and the hit counter.
+
+    ``times``, a list, receives (monotonic time, path) for every request."""
+    handler = type("SiteHandler", (Handler,), {"root": Path(root), "hits": {}, "slow_seconds": slow_seconds,
+                                               "times": times if times is not None else []})
+    server = _QuietServer((host, 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", handler.hits
+        yield f"http://{host}:{server.server_address[1]}", handler.hits
     finally:
         server.shutdown()
         server.server_close()
