@@ -7,9 +7,10 @@ Steps:
    Invalid listings and listings elsewhere stay in ``listings`` and are counted, not merged.
 3. Link: candidate pairs share a registered domain, a phone number, or a ZIP with similar
    names (rapidfuzz ``token_sort_ratio`` >= ``NAME_THRESHOLD``). Pairs are accepted strongest
-   rule first (domain, phone, name+zip), Kruskal-style over a union-find; a pair whose two
-   clusters already carry different domains is refused (two firms sharing a switchboard or
-   a name in one ZIP), and counted.
+   rule first (domain, phone, name+zip), Kruskal-style over a union-find; a phone or name pair
+   whose two clusters already carry different domains is refused (two firms sharing a
+   switchboard or a name in one ZIP), and so is a name pair whose clusters carry different
+   phones; refusals are counted and listed in the summary.
 4. Audit: within each firm the accepted pairs form a tree; each listing's ``firm_listings``
    row names the rule, score and listing that brought it in (``matched_to``); the firm's
    anchor listing says ``first``.
@@ -96,9 +97,12 @@ def in_california(rec: Record) -> bool:
 # --- linking --------------------------------------------------------------------------------
 
 class UnionFind:
+    """Clusters of listings, each root carrying the domains and phones its members have."""
+
     def __init__(self, items):
         self.parent = {i: i for i in items}
         self.domains: dict[str, set] = {}
+        self.phones: dict[str, set] = {}
 
     def find(self, x):
         while self.parent[x] != x:
@@ -111,6 +115,7 @@ class UnionFind:
         if ra != rb:
             self.parent[rb] = ra
             self.domains[ra] = self.domains.get(ra, set()) | self.domains.pop(rb, set())
+            self.phones[ra] = self.phones.get(ra, set()) | self.phones.pop(rb, set())
 
 
 def candidate_pairs(records: list[Record], rules=tuple(RULE_ORDER)) -> list[tuple[int, float, str, str]]:
@@ -151,12 +156,19 @@ def candidate_pairs(records: list[Record], rules=tuple(RULE_ORDER)) -> list[tupl
     return ranked
 
 
+def _conflict(values: dict[str, set], ra: str, rb: str) -> bool:
+    """Both clusters know values (domains, phones) and share none."""
+    va, vb = values.get(ra, set()), values.get(rb, set())
+    return bool(va and vb and not (va & vb))
+
+
 def link(records: list[Record], rules=tuple(RULE_ORDER)) -> tuple[dict[str, str], list[tuple[str, str, str, float]], list]:
     """Cluster the records; return (listing -> cluster root, accepted pairs, refused pairs)."""
     by_id = {r.listing_id: r for r in records}
     uf = UnionFind(by_id)
     for rec in records:
         uf.domains[rec.listing_id] = {rec.domain} if rec.domain else set()
+        uf.phones[rec.listing_id] = {rec.phone} if rec.phone else set()
     accepted: list[tuple[str, str, str, float]] = []
     refused: list[tuple[str, str, str, float]] = []
     for rank, neg_score, a, b in candidate_pairs(records, rules):
@@ -164,8 +176,12 @@ def link(records: list[Record], rules=tuple(RULE_ORDER)) -> tuple[dict[str, str]
         if ra == rb:
             continue
         rule = next(k for k, v in RULE_ORDER.items() if v == rank)
-        da, db = uf.domains.get(ra, set()), uf.domains.get(rb, set())
-        if rule != "domain" and da and db and not (da & db):
+        if rule != "domain" and _conflict(uf.domains, ra, rb):
+            refused.append((a, b, rule, -neg_score))
+            continue
+        if rule == "name+zip" and _conflict(uf.phones, ra, rb):
+            # Same name in one ZIP, but different phone numbers: two firms (or a firm and its
+            # namesake), unless a stronger rule joins them.
             refused.append((a, b, rule, -neg_score))
             continue
         uf.union(a, b)

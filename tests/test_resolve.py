@@ -36,6 +36,9 @@ NOSTATE = _listing("dir", "http://d/nostate", name="Zip Only Co", postal_code="9
 # Same phone (a shared switchboard) but two different websites: two firms.
 SHARED_A = _listing("dir", "http://d/shared-a", name="Harbor Tools", website="harbortools.com", phone="(562) 555-0177", state="CA", postal_code="90802")
 SHARED_B = _listing("mkt", "http://m/shared-b", name="Pier Textiles", website="piertextiles.com", phone="562-555-0177", state="CA", postal_code="90802")
+# Namesakes in one ZIP, one without a website: the different phones keep them apart.
+NAMESAKE_A = _listing("dir", "http://d/namesake-a", name="Yamamoto Ironworks, Inc.", website="yamamotoironworks.com", phone="909-555-1134", state="CA", postal_code="91710")
+NAMESAKE_B = _listing("mkt", "http://m/namesake-b", name="Yamamoto Ironworks Inc", phone="951-555-1208", state="CA", postal_code="91710")
 
 
 def _db(path, rows):
@@ -46,7 +49,8 @@ def _db(path, rows):
     return sqlite_utils.Database(path)
 
 
-ALL = [ACME_DIR, ACME_MKT, BETA_DIR, BETA_MKT, GAMMA_DIR, GAMMA_MKT, DELTA, BROKEN, NOSTATE, SHARED_A, SHARED_B]
+ALL = [ACME_DIR, ACME_MKT, BETA_DIR, BETA_MKT, GAMMA_DIR, GAMMA_MKT, DELTA, BROKEN, NOSTATE, SHARED_A, SHARED_B,
+       NAMESAKE_A, NAMESAKE_B]
 
 
 @pytest.fixture
@@ -69,13 +73,14 @@ def test_merges_by_domain_phone_and_fuzzy_name_in_one_zip(resolved):
     assert gamma["name+zip"]["match_score"] >= 90 and gamma["name+zip"]["matched_to"] in {GAMMA_DIR["listing_id"], GAMMA_MKT["listing_id"]}
 
 
-def test_shared_phone_with_different_domains_is_refused(resolved):
+def test_shared_phone_with_different_domains_and_namesakes_are_refused(resolved):
     _db_, summary, links = resolved
     assert links[SHARED_A["listing_id"]]["firm_id"] != links[SHARED_B["listing_id"]]["firm_id"]
-    assert summary["refused_merges"] == 1
-    (refused,) = summary["refused_examples"]
-    assert {refused["listing_id"], refused["other_listing_id"]} == {SHARED_A["listing_id"], SHARED_B["listing_id"]}
-    assert refused["rule"] == "phone"
+    assert links[NAMESAKE_A["listing_id"]]["firm_id"] != links[NAMESAKE_B["listing_id"]]["firm_id"]
+    assert summary["refused_merges"] == 2
+    refused = {frozenset((r["listing_id"], r["other_listing_id"])): r["rule"] for r in summary["refused_examples"]}
+    assert refused == {frozenset((SHARED_A["listing_id"], SHARED_B["listing_id"])): "phone",
+                       frozenset((NAMESAKE_A["listing_id"], NAMESAKE_B["listing_id"])): "name+zip"}
 
 
 def test_california_only_and_the_rest_counted(resolved):
@@ -84,7 +89,7 @@ def test_california_only_and_the_rest_counted(resolved):
     assert NOSTATE["listing_id"] in links, "a Californian ZIP is enough"
     assert summary["excluded_outside_california"] == 1 and summary["excluded_invalid"] == 1
     assert db["listings"].count == len(ALL), "excluded listings stay in listings"
-    assert summary["firms"] == db["firms"].count == 6
+    assert summary["firms"] == db["firms"].count == 8
 
 
 def test_firm_row_gathers_every_listing(resolved):
