@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -94,8 +95,16 @@ def crawl(work_db, source, start_url, base_url, resume, max_pages, fast):
     Example: export-finder crawl --source member_directory --base-url member_directory=http://127.0.0.1:8101
     """
     run = stage_function("crawler.run:crawl")
+    bad = [item for item in base_url if "=" not in item]
+    if bad:
+        raise click.BadParameter(f"expected SOURCE=URL, got {bad[0]!r}", param_hint="--base-url")
     bases = dict(item.split("=", 1) for item in base_url)
-    echo_summary(run(work_db, source=source, start_url=start_url, base_urls=bases, resume=resume, max_pages=max_pages, fast=fast))
+    CrawlError = stage_function("crawler.run:CrawlError")
+    try:
+        summary = run(work_db, source=source, start_url=start_url, base_urls=bases, resume=resume, max_pages=max_pages, fast=fast)
+    except (ValueError, CrawlError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    echo_summary(summary)
 
 
 @cli.command()
@@ -123,7 +132,7 @@ def hs_hint(text, input_file, top):
     Example: export-finder hs-hint "nitrile exam gloves, powder free"
     """
     run = stage_function("nlp.hs.commands:hs_hint")
-    run(text=text, input_file=input_file, top=top, out=click.get_text_stream("stdout"))
+    run(text=text, input_file=input_file, top=top, out=sys.stdout)
 
 
 @cli.command("hs-eval")
