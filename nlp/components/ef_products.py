@@ -61,7 +61,8 @@ def make_products(nlp: Language, name: str, use_noun_chunks: bool, max_item_toke
 
 IRREGULAR = {"knives": "knife", "leaves": "leaf", "shelves": "shelf", "halves": "half", "loaves": "loaf",
              "feet": "foot", "teeth": "tooth", "mice": "mouse", "geese": "goose", "women": "woman", "men": "man",
-             "children": "child", "calves": "calf", "wolves": "wolf", "thieves": "thief", "scarves": "scarf"}
+             "children": "child", "calves": "calf", "wolves": "wolf", "thieves": "thief", "scarves": "scarf",
+             "cookies": "cookie", "movies": "movie", "brownies": "brownie", "smoothies": "smoothie"}
 
 
 def singular(word: str, lookup_lemma: str) -> str:
@@ -79,7 +80,13 @@ def singular(word: str, lookup_lemma: str) -> str:
         candidates.append(word[:-2])
     if word.endswith("ies"):
         candidates.append(word[:-3] + "y")
-    return lookup_lemma if lookup_lemma in candidates else word[:-1]
+    if lookup_lemma in candidates:
+        return lookup_lemma
+    if word.endswith("ies") and len(word) > 5:
+        return word[:-3] + "y"  # gummies, batteries (the table does not know every word)
+    if re.search(r"(ch|sh|x|z|ss)es$", word):
+        return word[:-2]  # boxes, brushes
+    return word[:-1]
 
 
 class ProductFinder(LexiconComponent):
