@@ -8,7 +8,7 @@ pages into `firms` rows (`nlp.eval.sample_rows`; not timed), then times:
    (loading it, and embedding each distinct product phrase once), writes included.
 Prints a markdown section for docs/benchmarks.md (`make bench`).
 
-    python bench/bench_extract.py --firms 40000 [--n-process 2] [--no-hints]
+    python bench/bench_extract.py --firms 40000 [--n-process 1] [--no-hints]
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def texts_of(rows: list[dict]) -> list[str]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--firms", type=int, default=40_000)
-    parser.add_argument("--n-process", type=int, default=2)
+    parser.add_argument("--n-process", type=int, default=1, help="worker processes (2 is slower on this machine: docs/nlp-extraction.md)")
     parser.add_argument("--seed", type=int, default=2020)
     parser.add_argument("--no-hints", action="store_true", help="leave the HS hinter out (text reading only)")
     args = parser.parse_args(argv)
