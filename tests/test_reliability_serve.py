@@ -182,10 +182,19 @@ def test_publish_killed_mid_build_leaves_the_served_database_untouched(published
     conn.close()
     again = httpx.get(f"{server.base}/export_finder/firms.json", params={"_size": 1}, timeout=30)
     assert again.status_code == 200 and again.json()["filtered_table_rows_count"] == count
-    # The next publish finishes; the killed build's temp file is left behind for a person to see.
+    # The next publish finishes (the killed build's temp file: see the next test).
     summary = publish(work, published)
     assert summary["tables"]["firms"] == FIRMS
-    leftovers = list(published.parent.glob(f".{published.name}.*.building"))
-    for p in leftovers:
+    for p in published.parent.glob(f".{published.name}.*.building*"):
         p.unlink()
-    assert leftovers, "SIGKILL gives no chance to clean up: the temp file stays (documented)"
+
+
+@pytest.mark.xfail(strict=True, reason="a SIGKILLed publish leaves .export_finder.db.*.building (as large as the "
+                   "database) and the next publish does not remove it (db/publish.py)")
+def test_next_publish_removes_a_killed_builds_temp_file(tmp_path):
+    populate(tmp_path / "work.db", firms=60, seed=3)
+    out = tmp_path / "export_finder.db"
+    stale = tmp_path / f".{out.name}.k1ll3d.building"  # the name mkstemp gave the killed build
+    stale.write_bytes(b"SQLite format 3\x00" + b"\x00" * 4096)
+    publish(tmp_path / "work.db", out)
+    assert not stale.exists()
