@@ -59,3 +59,14 @@ def test_sm_base_reads_noun_chunks():
     doc = nlp("We manufacture stainless steel valves and hydraulic pumps for refineries.")
     assert [(p["product"], p["method"]) for p in doc._.ef_products] == [
         ("stainless steel valve", "noun_chunk"), ("hydraulic pump", "noun_chunk")]
+
+
+def test_bullet_lines_in_a_description_are_products(nlp):
+    text = "Product range:\n* Stainless steel sinks\n* Pre-rinse faucets\nAll units are NSF listed and shipped from our plant."
+    assert products(nlp, text) == ["stainless steel sink", "pre-rinse faucet"]
+
+
+def test_subject_position_and_us_states(nlp):
+    found = products(nlp, "Our almonds and walnuts are a staple for bakers. Our customers are in Nevada and Arizona.")
+    assert found == ["almond", "walnut"]
+    assert products(nlp, "We sell through dealers. Our dealers in California, Nevada and Arizona are family firms.") == []

@@ -89,6 +89,20 @@ def singular(word: str, lookup_lemma: str) -> str:
     return word[:-1]
 
 
+def us_states() -> set[str]:
+    """US state and territory names (pycountry, ISO 3166-2:US), lower case.
+
+    "Dealers in California, Nevada and Arizona" named states that the country list lacks, and
+    they were read as products.
+    """
+    import pycountry
+
+    return {sub.name.lower() for sub in pycountry.subdivisions.get(country_code="US") or ()}
+
+
+BULLET = re.compile(r"^\s*(?:[-*\u2022\u00b7\u25aa\u2013>]+|\d{1,2}[.)])\s+")
+
+
 class ProductFinder(LexiconComponent):
     """Finds product phrases; see the module docstring for the rules and why."""
 
@@ -143,6 +157,7 @@ class ProductFinder(LexiconComponent):
         self.participle = sets.get("participle", set())
         self.places = {row["text"].lower() for row in self.data["places"]}
         self.places.update({"california", "los angeles", "usa", "us", "u.s.", "united states", "america"})
+        self.places.update(us_states())
         certs, self.any_cert = compile_certifications(self.data["certifications"])
         self.cert_res = [rx for _, rx in certs]
         self.triggers = PhraseMatcher(self.nlp.vocab, attr="LOWER")
@@ -200,6 +215,106 @@ class ProductFinder(LexiconComponent):
         return found
 
     def _from_prose(self, doc: Doc, marketing: set[int]) -> list[dict]:
+        found = self._from_trigger(doc, marketing)
+        found += self._from_lines(doc, marketing)
+        found += self._from_subject(doc, marketing)
+        seen, out = set(), []
+        for item in found:
+            if item["product"] not in seen:
+                seen.add(item["product"])
+                out.append(item)
+        return out
+
+    def _line_spans(self, doc: Doc) -> list[tuple[Span, bool]]:
+        """Each line of the text as a span, with whether it starts with a bullet or number."""
+        spans, start = [], 0
+        for token in list(doc) + [None]:
+            if token is None or (token.is_space and "\n" in token.text):
+                end = len(doc) if token is None else token.i
+                if end > start:
+                    span = doc[start:end]
+                    spans.append((span, bool(BULLET.match(span.text))))
+                start = end + 1
+        return spans
+
+    def _from_lines(self, doc: Doc, marketing: set[int]) -> list[dict]:
+        """Catalogue lists written into the description: bullet lines, short list lines, "|" runs.
+
+        A line counts as a list entry when it starts with a bullet or a number ("1.", "-", "*",
+        "•"), or when the text has two or more short lines (six words at most) that do not end
+        like a sentence. Heading lines ("Product range:", "WHAT WE MAKE") are skipped. Inside a
+        line, "|", ";", "•" and " - " between words separate entries, and a comma ends an entry
+        when the line holds one entry ("Hex bolts, Grade 5": the rest describes it). A line
+        with "|" splits at commas too ("kitchen cabinets, bathroom vanities").
+        """
+        lines = self._line_spans(doc)
+        short = [sp for sp, bul in lines if not bul and 0 < sum(not t.is_punct for t in sp) <= 6
+                 and sp[-1].text not in {".", "!", "?", ":"}]
+        use_short = len(short) >= 2 and len(lines) >= 3
+        found = []
+        for span, bullet in lines:
+            text = span.text.strip()
+            piped = text.count("|") >= 1 or text.count(" - ") >= 2 or text.count("\u2022") >= 2
+            if not (bullet or piped or (use_short and span in short)):
+                continue
+            if text.endswith(":") or (text.isupper() and not piped):
+                continue
+            tokens = [t for t in span if not (t.i == span.start and BULLET.match(t.text + " "))]
+            if bullet and tokens and tokens[0].like_num and len(tokens) > 1 and tokens[1].text in {".", ")"}:
+                tokens = tokens[2:]
+            pieces, cur = [], []
+            for t in tokens:
+                if t.text in {"|", ";", "\u2022", "\u00b7"} or (t.text in {"-", "\u2013"} and t.whitespace_ and t.i > 0 and doc[t.i - 1].whitespace_):
+                    pieces.append(cur)
+                    cur = []
+                else:
+                    cur.append(t)
+            pieces.append(cur)
+            pieces = [p for p in pieces if p]
+            if piped and len(pieces) >= 3 and not bullet and span.start == 0:
+                pieces = pieces[1:]  # "Ironwood Cabinetry | ...": the first part names the firm
+            for piece in pieces:
+                sub = doc[piece[0].i : piece[-1].i + 1]
+                if sum(not t.is_punct for t in sub) > 6 or any(t.text in {".", "!", "?", ":"} for t in sub[:-1]):
+                    continue  # a sentence (or prose before the first bullet), not an entry
+                if piped and len(pieces) > 1:
+                    parts = self._split_items(sub)
+                else:
+                    comma = next((t.i for t in sub if t.text == ","), None)
+                    parts = [doc[sub.start : comma] if comma is not None and comma > sub.start else sub]
+                for part in parts:
+                    item = self._clean(part, marketing, cut_at_stop=True)
+                    if isinstance(item, dict):
+                        item.update(sentence=text, method="line_list")
+                        found.append(item)
+        return found
+
+    def _from_subject(self, doc: Doc, marketing: set[int]) -> list[dict]:
+        """ "Our almond butter and cashew butter are stone ground ...": the firm's goods as subject.
+
+        A sentence that opens with "Our" and reaches "is"/"are"/"were"/"was" within eight words
+        names things the firm has; each item then passes the same filters (customers, places,
+        services, generic words), so "Our customers are ..." and "Our team is ..." give nothing.
+        """
+        found = []
+        for sent in sentences(doc):
+            first = next((t for t in sent if not t.is_space and not t.is_punct), None)
+            if first is None or first.lower_ != "our":
+                continue
+            verb = next((t.i for t in doc[first.i + 1 : min(sent.end, first.i + 10)] if t.lower_ in {"is", "are", "was", "were", "have", "has"}), None)
+            if verb is None or verb <= first.i + 1:
+                continue
+            region = doc[first.i + 1 : verb]
+            if any(t.is_punct and t.text != "," and t.text != "-" for t in region):
+                continue
+            for span in self._split_items(region):
+                item = self._clean(span, marketing, cut_at_stop=True)
+                if isinstance(item, dict):
+                    item.update(sentence=sent.text.strip(), method="subject")
+                    found.append(item)
+        return found
+
+    def _from_trigger(self, doc: Doc, marketing: set[int]) -> list[dict]:
         found = []
         trig_ends: dict[int, int] = {}
         for _, start, end in self.triggers(doc):
