@@ -334,7 +334,9 @@ class ProductFinder(LexiconComponent):
                 region_end = self._region_end(doc, end, sent.end, starts)
                 used_until = region_end
                 # "Our line of plastics products includes A, B": the list starts after "includes"
-                restart = [t.i for t in doc[end:region_end] if t.lower_ in self.restart]
+                # only before the list begins: "orchard harvesters that are used ..." is no restart
+                first_split = next((t.i for t in doc[end:region_end] if t.text in {",", ";"}), region_end)
+                restart = [t.i for t in doc[end:first_split] if t.lower_ in self.restart]
                 if restart and restart[-1] + 1 < region_end:
                     end = restart[-1] + 1
                 region = doc[end:region_end]
