@@ -26,7 +26,8 @@ RESTRICTED = "restricted"
 
 # Tables and views whose rows carry a firm's score, its reasons or its suggested markets.
 STAFF_ONLY_TABLES = frozenset(
-    {"scores", "score_reasons", "market_suggestions", "opportunities", "firm_overview", "firm_markets"}
+    {"scores", "score_reasons", "market_suggestions", "opportunities", "firm_overview", "firm_markets",
+     "county_score_distribution"}
 )
 # Canned queries that read them.
 STAFF_ONLY_QUERIES = frozenset({"top_opportunities", "firms_ready_for_market", "score_distribution_by_county"})

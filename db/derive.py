@@ -232,6 +232,48 @@ def build_opportunities(db: sqlite_utils.Database) -> None:
     )
 
 
+# The columns of the canned query "Score distribution by county", in its order.
+DISTRIBUTION_SQL = """
+    SELECT county, count(*) AS firms, round(avg(score), 1) AS mean_score,
+           min(score) AS min_score, max(score) AS max_score,
+           sum(band = 'Very high') AS very_high, sum(band = 'High') AS high,
+           sum(band = 'Medium') AS medium, sum(band = 'Low') AS low,
+           sum(band = 'Very low') AS very_low
+    FROM opportunities
+    WHERE county IS NOT NULL
+    GROUP BY county
+"""
+
+
+def build_county_score_distribution(db: sqlite_utils.Database) -> None:
+    """``county_score_distribution``: the canned query's answer, aggregated once at publish.
+
+    Why: the aggregate reads every ``opportunities`` row (654 ms per call at 400,000 firms)
+    and a published database never changes, so computing it on each request was pure waste;
+    under 50 clients it passed the SQL time limit. The canned query now reads this small
+    table (one row per county). Staff-only under ``--restricted`` like its source (a county
+    with one scored firm would show that firm's score as min and max).
+    """
+    db["county_score_distribution"].create(
+        {
+            "county": str,
+            "firms": int,
+            "mean_score": float,
+            "min_score": float,
+            "max_score": float,
+            "very_high": int,
+            "high": int,
+            "medium": int,
+            "low": int,
+            "very_low": int,
+        },
+        pk="county",
+        replace=True,
+    )
+    db.execute(f"INSERT INTO county_score_distribution {DISTRIBUTION_SQL}")
+    db["county_score_distribution"].create_index(["firms"], if_not_exists=True)
+
+
 VIEWS = {
     # Everything a person wants about a firm on one line. Scores and reasons: staff-only
     # under --restricted.

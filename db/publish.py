@@ -247,6 +247,7 @@ def _build(work_db: Path, tmp: Path) -> dict:
     _create_indexes(db)  # the joins below need them
     derive.add_firm_columns(db)
     derive.build_opportunities(db)
+    derive.build_county_score_distribution(db)
     derive.build_firm_certifications(db)
     _create_indexes(db)  # now the derived columns exist too
     for table, cols in FTS.items():
@@ -310,7 +311,7 @@ def _copy_reference_tables(db: sqlite_utils.Database, work_tables: dict[str, lis
     """Copy every other working table (HS nomenclature, trade figures ...) with its own schema."""
     copied = {}
     for name in sorted(work_tables):
-        if name in TABLES or name in ("zip_centroids", "opportunities", "firm_certifications"):
+        if name in TABLES or name in ("zip_centroids", "opportunities", "firm_certifications", "county_score_distribution"):
             continue
         (sql,) = db.execute(
             "SELECT sql FROM work.sqlite_master WHERE type = 'table' AND name = ?", [name]

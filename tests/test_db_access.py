@@ -67,8 +67,11 @@ def score_routes(firm_id):
     routes = []
     for table in sorted(access.STAFF_ONLY_TABLES):
         routes += [f"/export_finder/{table}", f"/export_finder/{table}.json", f"/export_finder/{table}.csv",
-                   f"/export_finder/{table}.csv?_stream=on", f"/export_finder/{table}.json?firm_id={firm_id}",
-                   f"/export_finder/{table}?_facet=firm_id", f"/export_finder/{table}.json?_shape=array&_nl=on"]
+                   f"/export_finder/{table}.csv?_stream=on", f"/export_finder/{table}.json?_shape=array&_nl=on"]
+        if table == "county_score_distribution":  # aggregates per county: no firm_id column
+            routes += [f"/export_finder/{table}.json?county=Los+Angeles", f"/export_finder/{table}?_facet=county"]
+        else:
+            routes += [f"/export_finder/{table}.json?firm_id={firm_id}", f"/export_finder/{table}?_facet=firm_id"]
     routes += [f"/export_finder/scores/{firm_id}", f"/export_finder/scores/{firm_id}.json",
                f"/export_finder/opportunities/{firm_id}.json", f"/export_finder/score_reasons/{firm_id},1.json",
                f"/export_finder/market_suggestions/{firm_id},1", f"/export_finder/opportunities/{firm_id}.csv"]

@@ -120,6 +120,52 @@ def test_score_distribution_adds_up(ds, published):
         assert r["very_high"] + r["high"] + r["medium"] + r["low"] + r["very_low"] == r["firms"]
 
 
+
+def test_precomputed_score_distribution_equals_the_live_aggregate(ds, published):
+    """The table publish builds, and the canned query reading it, equal the aggregate over
+    ``opportunities`` computed now (same columns, same order)."""
+    from db.derive import DISTRIBUTION_SQL
+
+    db = sqlite_utils.Database(published)
+    live = [dict(r) for r in db.query(DISTRIBUTION_SQL + " ORDER BY firms DESC, county")]
+    stored = list(db.query("select * from county_score_distribution order by firms desc, county"))
+    assert live and stored == live
+    served = get(ds, "/export_finder/score_distribution_by_county.json?_shape=objects").json()
+    assert served["rows"] == live
+    assert list(served["rows"][0]) == ["county", "firms", "mean_score", "min_score", "max_score",
+                                       "very_high", "high", "medium", "low", "very_low"]
+
+
+def _search_cap_plugin():
+    from datasette.plugins import pm
+
+    return next(p for p in pm.get_plugins() if getattr(p, "__name__", "") == "search_cap.py")
+
+
+def test_table_search_is_capped_and_driven_by_the_capped_clause(ds, published, monkeypatch):
+    """``?_search=`` touches at most SEARCH_CAP matches (first in the index, no sort over all),
+    says so, and below the cap returns exactly the full-text matches."""
+    db = sqlite_utils.Database(published)
+    word = "inc"
+    matches = {r["rowid"] for r in db.query("select rowid from firms_fts where firms_fts match ?", [word])}
+    assert len(matches) > 3
+    full = get(ds, f"/export_finder/firms.json?_search={word}&_size=max&_shape=objects").json()
+    assert full["filtered_table_rows_count"] == len(matches)
+    sql = full["query"]["sql"]
+    # The capped clause comes first in the WHERE, so SQLite drives the lookup from it.
+    assert "limit 1000" in sql and sql.index("limit 1000") < sql.rindex("escape_fts(:search)")
+    monkeypatch.setattr(_search_cap_plugin(), "SEARCH_CAP", 3)
+    capped = get(ds, f"/export_finder/firms.json?_search={word}&_size=max&_shape=objects").json()
+    assert capped["filtered_table_rows_count"] == 3 and len(capped["rows"]) == 3
+    first3 = sorted(matches)[:3]
+    got = {r["rowid"] for r in db.query(
+        "select rowid from firms where firm_id in ({})".format(",".join("?" * 3)),
+        [r["firm_id"] for r in capped["rows"]])}
+    assert got == set(first3)
+    assert "among the first 3 matches" in capped["human_description_en"]
+    html_page = get(ds, f"/export_finder/firms?_search={word}").text
+    assert "among the first" in html_page
+
 def test_default_facets_on_directory_and_opportunities(ds):
     data = get(ds, "/export_finder/firms.json?_size=0").json()
     facets = data["facet_results"]
