@@ -232,9 +232,7 @@ def test_profiles_show_each_name_as_text(browser, served, pipeline):
 
 
 @pytest.mark.parametrize("which", [
-    pytest.param("profile of the unbroken name", marks=pytest.mark.xfail(strict=True, reason=(
-        "the firm profile template lets an unbroken 100,000-character description run on one line: the page is "
-        "~800,000 px wide (db/templates/row-export_finder-firms.html needs overflow-wrap: anywhere)"))),
+    "profile of the unbroken name",
     "listing of the 5,000-character name",
     "directory",
 ])
