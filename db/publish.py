@@ -19,10 +19,13 @@ top products, certifications as a list, distance to the Port of Los Angeles), on
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import math
 import os
+import re
 import sqlite3
 import tempfile
 import time
@@ -148,22 +151,25 @@ def publish(work_db, out) -> dict:
     if not work_db.exists():
         raise PublishError(f"working database {work_db} does not exist: run the earlier stages first")
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".building", dir=out.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    inspect_tmp = tmp.with_suffix(".inspect")
-    try:
-        summary = _build(work_db, tmp)
-        _check(tmp)
-        inspect = inspect_data(tmp, out, summary["tables"])
-        inspect_tmp.write_text(json.dumps(inspect, indent=2))
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; the published file is for readers
-        os.replace(tmp, out)
-        os.replace(inspect_tmp, inspect_path(out))
-    except BaseException:
-        for leftover in (tmp, inspect_tmp, Path(str(tmp) + "-journal")):
-            leftover.unlink(missing_ok=True)
-        raise
+    with _publish_lock(out):
+        removed = remove_stale_temp_files(out)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".building", dir=out.parent)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        inspect_tmp = tmp.with_suffix(".inspect")
+        try:
+            summary = _build(work_db, tmp)
+            _check(tmp)
+            inspect = inspect_data(tmp, out, summary["tables"])
+            inspect_tmp.write_text(json.dumps(inspect, indent=2))
+            os.chmod(tmp, 0o644)  # mkstemp makes it private; the published file is for readers
+            os.replace(tmp, out)
+            os.replace(inspect_tmp, inspect_path(out))
+        except BaseException:
+            for leftover in (tmp, inspect_tmp, Path(str(tmp) + "-journal")):
+                leftover.unlink(missing_ok=True)
+            raise
+    summary["stale_temp_files_removed"] = [p.name for p in removed]
     summary.update(
         {
             "out": str(out),
@@ -173,6 +179,49 @@ def publish(work_db, out) -> dict:
         }
     )
     return summary
+
+
+def _temp_file_pattern(out: Path) -> re.Pattern:
+    """Names publish's own temporary files get for ``out``: mkstemp's
+    ``.<name>.<random>.building``, its ``-journal`` and the ``.inspect`` beside it."""
+    return re.compile(rf"\.{re.escape(out.name)}\.[A-Za-z0-9_]+\.(building|building-journal|inspect)")
+
+
+def remove_stale_temp_files(out) -> list[Path]:
+    """Delete temporary files a killed publish of ``out`` left in its folder; return them.
+
+    Why: a publish killed with SIGKILL (or by the machine going down) cannot clean up, and
+    its ``.building`` file is as large as the database (2.4 GB at 400,000 firms); each kill
+    would leave another. Only names of publish's own pattern for this ``out`` are touched
+    (never the database, its inspect file, or another database's temp files). Call it only
+    while holding ``_publish_lock(out)``: a live publish into the same folder holds that
+    lock for its whole build, so any matching file found then belongs to a dead one.
+    """
+    out = Path(out)
+    pattern = _temp_file_pattern(out)
+    removed = []
+    for path in out.parent.iterdir():
+        if pattern.fullmatch(path.name) and path.is_file() and not path.is_symlink():
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+@contextlib.contextmanager
+def _publish_lock(out: Path):
+    """An exclusive ``flock`` on the output folder for the whole build.
+
+    Two publishes into one folder at once would each remove the other's temp file as stale,
+    so the second waits for the first to end. The kernel drops the lock when its holder dies,
+    however it dies, so a killed publish never blocks the next one; locking the folder (not a
+    lock file) leaves nothing behind.
+    """
+    fd = os.open(out.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing drops the lock
 
 
 def inspect_path(database) -> Path:

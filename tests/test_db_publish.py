@@ -153,6 +153,41 @@ def test_failed_build_leaves_the_old_database_and_no_temp_file(tmp_path, monkeyp
     assert reader.execute("SELECT count(*) FROM firms").fetchone()[0] == 5
 
 
+
+def test_stale_temp_files_of_a_killed_publish_are_removed_and_nothing_else(tmp_path):
+    """A SIGKILLed publish leaves its temp files; the next publish removes those of its own
+    naming for this output, and no other file in the folder."""
+    work = tmp_path / "work.db"
+    populate(work, firms=4, seed=5)
+    out = tmp_path / "export_finder.db"
+    stale = [f".{out.name}.a_b9Zk1q.building", f".{out.name}.a_b9Zk1q.building-journal", f".{out.name}.a_b9Zk1q.inspect"]
+    others = [".other.db.a_b9Zk1q.building", f"{out.name}.a_b9Zk1q.building", f".{out.name}.a_b9Zk1q.building.bak",
+              f".{out.name}.notes.txt", "export_finder.db.backup", f".x{out.name}.a.building"]
+    for name in stale + others:
+        (tmp_path / name).write_bytes(b"left by someone")
+    summary = publish(work, out)
+    assert sorted(summary["stale_temp_files_removed"]) == sorted(stale)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        others + ["export_finder.db", "export_finder.inspect.json", "work.db"])
+    assert all((tmp_path / name).read_bytes() == b"left by someone" for name in others)
+
+
+def test_a_second_publish_into_the_folder_waits_for_the_first(tmp_path):
+    """While one publish holds the folder's lock, another does not start (it would take the
+    first one's temp file for a stale one)."""
+    import threading
+
+    work = tmp_path / "work.db"
+    populate(work, firms=4, seed=5)
+    out = tmp_path / "export_finder.db"
+    done = threading.Event()
+    with publish_mod._publish_lock(out):
+        thread = threading.Thread(target=lambda: (publish(work, out), done.set()))
+        thread.start()
+        assert not done.wait(1.0) and not out.exists()
+    thread.join(60)
+    assert done.is_set() and out.exists()
+
 def test_integrity_failure_is_refused(tmp_path, monkeypatch):
     work = tmp_path / "work.db"
     populate(work, firms=3, seed=3)

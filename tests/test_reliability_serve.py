@@ -189,8 +189,6 @@ def test_publish_killed_mid_build_leaves_the_served_database_untouched(published
         p.unlink()
 
 
-@pytest.mark.xfail(strict=True, reason="a SIGKILLed publish leaves .export_finder.db.*.building (as large as the "
-                   "database) and the next publish does not remove it (db/publish.py)")
 def test_next_publish_removes_a_killed_builds_temp_file(tmp_path):
     populate(tmp_path / "work.db", firms=60, seed=3)
     out = tmp_path / "export_finder.db"
