@@ -70,3 +70,10 @@ def test_subject_position_and_us_states(nlp):
     found = products(nlp, "Our almonds and walnuts are a staple for bakers. Our customers are in Nevada and Arizona.")
     assert found == ["almond", "walnut"]
     assert products(nlp, "We sell through dealers. Our dealers in California, Nevada and Arizona are family firms.") == []
+
+
+def test_opening_list_of_goods_without_trigger(nlp):
+    found = products(nlp, "Cold-pressed avocado oil, extra virgin, bottled in Ventura County. Wholesale inquiries welcome.")
+    assert found == ["cold-pressed avocado oil"]
+    # a heading, a firm name and a quantity are not goods
+    assert products(nlp, "Catalogue: more soon. Ridgeline Plastics Inc. MOQ 10 cases.") == []

@@ -47,6 +47,7 @@ def product_lexicon(path: str = "") -> dict:
         "words": read_jsonl(lex_path),
         "places": place_rows(),
         "certifications": read_jsonl(PATTERNS_DIR / "certifications.jsonl"),
+        "heads": read_jsonl(PATTERNS_DIR / "product_heads.jsonl"),
     }
 
 
@@ -155,6 +156,9 @@ class ProductFinder(LexiconComponent):
         self.attribute = sets.get("attribute", set())
         self.service_lead = sets.get("service_lead", set())
         self.participle = sets.get("participle", set())
+        self.heads = {row["head"] for row in self.data.get("heads", ())}
+        self.opening_skip = sets.get("opening_skip", set())
+        self.opening_verbs = sets.get("opening_verb", set())
         self.places = {row["text"].lower() for row in self.data["places"]}
         self.places.update({"california", "los angeles", "usa", "us", "u.s.", "united states", "america"})
         self.places.update(us_states())
@@ -218,6 +222,7 @@ class ProductFinder(LexiconComponent):
         found = self._from_trigger(doc, marketing)
         found += self._from_lines(doc, marketing)
         found += self._from_subject(doc, marketing)
+        found += self._from_opening(doc, marketing)
         seen, out = set(), []
         for item in found:
             if item["product"] not in seen:
@@ -312,6 +317,65 @@ class ProductFinder(LexiconComponent):
                 if isinstance(item, dict):
                     item.update(sentence=sent.text.strip(), method="subject")
                     found.append(item)
+        return found
+
+    def _from_opening(self, doc: Doc, marketing: set[int]) -> list[dict]:
+        """A sentence that opens with a list of goods and no trigger: marketplace blurbs.
+
+        "Cold-pressed avocado oil, extra virgin, bottled in Ventura County." The opening words,
+        up to a stop word, a verb such as "are"/"produce", or a participle that ends the phrase
+        ("bottled in"), are split at commas and "and"; the first item and each item kept after
+        it must end in a known product head noun (``product_heads.jsonl``, built from the HS
+        nomenclature and lexicon by ``nlp.eval.build_product_heads``); the first item that does
+        not ("extra virgin") ends the list. Proper names (two capitalised words) and sentences
+        that open with a pronoun or article are left alone, and sentences holding a trigger are
+        read by the trigger rule instead.
+        """
+        if not self.heads:
+            return []
+        found = []
+        trig_starts = {start for _, start, _ in self.triggers(doc)}
+        for sent in sentences(doc):
+            toks = [t for t in sent if not t.is_space]
+            if not toks or BULLET.match(sent.text):
+                continue
+            first = toks[0]
+            if not (first.is_title or first.is_upper or first.like_num) or first.lower_ in self.opening_skip:
+                continue
+            if any(sent.start <= i < sent.end for i in trig_starts):
+                continue
+            end = sent.end
+            for t in toks:
+                low = t.lower_
+                if t.text == ":":
+                    end = -1  # "Catalogue:" is a heading; the list after it is read as lines
+                    break
+                if t.text in {".", "!", "?", "(", "—"} or (low in self.stop and t.i > first.i) or low in self.opening_verbs:
+                    end = t.i
+                    break
+                if t.i > first.i and (t.like_num or t.text[:1].isdigit()):
+                    end = t.i  # "MOQ 10 cases", "gel 70% alcohol": a quantity ends the names
+                    break
+                if t.i > first.i and low.endswith("ed") and "-" not in low:
+                    nxt = doc[t.i + 1] if t.i + 1 < sent.end else None
+                    if nxt is None or nxt.is_punct or nxt.lower_ in self.stop:
+                        end = t.i
+                        break
+            if end <= first.i:
+                continue
+            for span in self._split_items(doc[first.i : end]):
+                words = [t for t in span if not t.is_punct]
+                if not words:
+                    break
+                capitals = sum(1 for t in words[1:] if t.is_title)
+                item = self._clean(span, marketing, cut_at_stop=True)
+                if capitals or not isinstance(item, dict) or len(words) > 5:
+                    break
+                head = item["product"].split()[-1].split("-")[-1]
+                if head not in self.heads:
+                    break
+                item.update(sentence=sent.text.strip(), method="opening_list")
+                found.append(item)
         return found
 
     def _from_trigger(self, doc: Doc, marketing: set[int]) -> list[dict]:
