@@ -77,3 +77,8 @@ def test_opening_list_of_goods_without_trigger(nlp):
     assert found == ["cold-pressed avocado oil"]
     # a heading, a firm name and a quantity are not goods
     assert products(nlp, "Catalogue: more soon. Ridgeline Plastics Inc. MOQ 10 cases.") == []
+
+
+def test_customers_named_after_include_are_not_products(nlp):
+    found = products(nlp, "Our customers include Boeing, SpaceX and the U.S. Navy. We machine titanium brackets and Inconel manifolds.")
+    assert found == ["titanium bracket", "inconel manifold"]

@@ -354,7 +354,10 @@ class ProductFinder(LexiconComponent):
                     end = t.i
                     break
                 if t.i > first.i and (t.like_num or t.text[:1].isdigit()):
-                    end = t.i  # "MOQ 10 cases", "gel 70% alcohol": a quantity ends the names
+                    # "MOQ 10 cases", "Factory area 8000 m2": the item before a quantity is
+                    # not a name; the list ends at the last separator before it
+                    seps = [u.i for u in doc[first.i : t.i] if u.lower_ in ITEM_SPLIT]
+                    end = seps[-1] if seps else -1
                     break
                 if t.i > first.i and low.endswith("ed") and "-" not in low:
                     nxt = doc[t.i + 1] if t.i + 1 < sent.end else None
@@ -382,6 +385,8 @@ class ProductFinder(LexiconComponent):
         found = []
         trig_ends: dict[int, int] = {}
         for _, start, end in self.triggers(doc):
+            if doc[start].lower_ in {"include", "includes", "including"} and start > 0 and doc[start - 1].lower_ in self.customer:
+                continue  # "Our customers include SpaceX": who buys, not what is made
             trig_ends[start] = max(trig_ends.get(start, 0), end)
         if not trig_ends:
             return found
