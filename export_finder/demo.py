@@ -33,9 +33,9 @@ def _step(title: str, func, *args, **kwargs):
             return None
     console.print(f"[green]done[/green] {title} in {time.perf_counter() - started:.1f}s")
     if isinstance(result, dict):
-        brief = {k: v for k, v in result.items() if isinstance(v, (int, float, str)) and len(str(v)) < 80}
-        if brief:
-            console.print("   ", brief)
+        counts = [f"{k}={v:,}" for k, v in result.items() if isinstance(v, int) and not isinstance(v, bool) and k != "seed"]
+        if counts:
+            console.print("    " + "  ".join(counts), highlight=False, soft_wrap=False)
     return result
 
 
