@@ -13,6 +13,8 @@ from pathlib import Path
 
 from spacy.tokens import Doc, Span
 
+from nlp.jsonl import iter_jsonl
+
 PATTERNS_DIR = Path(__file__).resolve().parent.parent / "data" / "patterns"
 
 # Evidence passed along with each doc: set before the pipeline runs ("description" or
@@ -23,17 +25,7 @@ if not Doc.has_extension("ef_source"):
 
 def read_jsonl(path: Path) -> list[dict]:
     """Read one JSON object per non-empty line; a bad line raises with its line number."""
-    rows = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}:{number}: not JSON ({exc.msg})") from exc
-    return rows
+    return [row for _number, row in iter_jsonl(path)]
 
 
 def write_jsonl(path: Path, rows: Iterable[dict]) -> None:

