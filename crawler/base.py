@@ -38,6 +38,35 @@ from crawler.items import Listing
 from crawler.normalise import parse_address
 from crawler.store import listing_id
 
+
+class CrawlRequest(Request):
+    """A Request whose callback names are found cheaply when JOBDIR writes it to disk.
+
+    Scrapy's ``Request.to_dict`` finds the spider method behind each callback and errback with
+    ``inspect.getmembers(spider)`` (twice per request), which profiled at ~4.5% of a crawl. A bound
+    method's own ``__name__`` names it; it is checked against the spider (same underlying
+    function) and Scrapy's search is the fallback, so the dict written is the same either way.
+    """
+
+    def to_dict(self, *, spider: scrapy.Spider | None = None) -> dict[str, Any]:
+        names = {}
+        for key in ("callback", "errback"):
+            func = getattr(self, key)
+            name = getattr(func, "__name__", None)
+            bound = getattr(spider, name, None) if (spider is not None and name) else None
+            if callable(func) and getattr(bound, "__func__", None) is not None and bound.__func__ is getattr(func, "__func__", None):
+                names[key] = name
+        if len(names) < sum(callable(getattr(self, k)) for k in ("callback", "errback")):
+            return super().to_dict(spider=spider)
+        saved = self.callback, self.errback
+        try:
+            # Strings pass through Scrapy's to_dict untouched; restore the callables after.
+            self.callback = names.get("callback", self.callback)
+            self.errback = names.get("errback", self.errback)
+            return super().to_dict(spider=spider)
+        finally:
+            self.callback, self.errback = saved
+
 try:  # Scrapy 2.13+ names its own download errors; older ones raise Twisted's.
     from scrapy.exceptions import (
         DownloadCancelledError,
@@ -117,7 +146,7 @@ class ListingSpider(scrapy.Spider):
         gc.freeze()
 
     def request(self, url: str, callback, priority: int = 0, **kwargs) -> Request:
-        return Request(url, callback=callback, errback=self.on_error, priority=priority, **kwargs)
+        return CrawlRequest(url, callback=callback, errback=self.on_error, priority=priority, **kwargs)
 
     async def start(self) -> AsyncIterator[Request]:
         for url in self.start_urls:

@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 from scrapy.http import TextResponse
 from scrapy.linkextractors import LinkExtractor
 
-from crawler.base import DirectorySpider
+from crawler.base import CrawlRequest, DirectorySpider
 from crawler.normalise import name_key, zip5
 
 _DIGITS = re.compile(r"\d+")
@@ -62,10 +62,8 @@ class GenericSpider(DirectorySpider):
             yield self.request(origin + "/sitemap.xml", self.parse_sitemap, errback=None)
 
     def request(self, url, callback, priority=0, errback=..., **kwargs):
-        from scrapy.http import Request
-
         errback = self.on_error if errback is ... else self.on_optional_error
-        return Request(url, callback=callback, errback=errback, priority=priority, **kwargs)
+        return CrawlRequest(url, callback=callback, errback=errback, priority=priority, **kwargs)
 
     def on_optional_error(self, failure):
         """A site without robots.txt or sitemap is normal: noted, not a problem."""
