@@ -10,16 +10,14 @@ after SIGTERM, and after two kills in a row before the resume.
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
-import subprocess
-import time
 
 import pytest
 
-from crawler.run import build_job, command, crawl
+from crawler.run import crawl
 
+from .crawl_kill import listing_count, start_and_stop
 from .sites.sample import sample_site, served
 
 pytestmark = pytest.mark.slow
@@ -34,31 +32,10 @@ def listings(db_path, source: str) -> list[tuple]:
     return rows
 
 
-def count(db_path) -> int:
-    if not db_path.exists():
-        return 0
-    try:
-        conn = sqlite3.connect(db_path, timeout=1)
-        n = conn.execute("select count(*) from listings").fetchone()[0]
-        conn.close()
-        return n
-    except sqlite3.OperationalError:  # table not created yet
-        return 0
-
-
-def start_and_stop(db_path, source, bases, sig, after_listings, resume=False) -> dict:
+def settings_for(source: str) -> dict:
     # The PPE marketplace is small (29 listings) and the store commits about once a second, so
     # the committed count lags the crawl: a slower pace leaves room to stop it part-way.
-    settings = dict(POLITE_BUT_QUICK, DOWNLOAD_DELAY=0.35) if source == "ppe_marketplace" else POLITE_BUT_QUICK
-    job = build_job(db_path, source=source, base_urls=bases, resume=resume, settings=settings)
-    proc = subprocess.Popen(command(job), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while count(db_path) < after_listings and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.05)
-    assert proc.poll() is None, "the crawl finished before it could be stopped"
-    os.kill(proc.pid, sig)
-    proc.wait(timeout=60)
-    return job
+    return dict(POLITE_BUT_QUICK, DOWNLOAD_DELAY=0.35) if source == "ppe_marketplace" else POLITE_BUT_QUICK
 
 
 @pytest.fixture(scope="module")
@@ -93,8 +70,8 @@ def test_killed_then_resumed_equals_uninterrupted(site, uninterrupted, tmp_path,
     jobs = []
     for k in range(kills):
         after = 1 if source == "ppe_marketplace" else (k + 1) * len(expected) // (kills + 2)
-        jobs.append(start_and_stop(db, source, site, sig, after_listings=after, resume=k > 0))
-        assert 0 < count(db) < len(expected)
+        jobs.append(start_and_stop(db, source, site, sig, after_listings=after, settings=settings_for(source), resume=k > 0))
+        assert 0 < listing_count(db) < len(expected)
     resumed = crawl(db, source=source, base_urls=site, resume=True, fast=True)
     assert resumed["status"] == "finished"
     got = listings(db, source)
