@@ -119,21 +119,13 @@ def dev_cross_validation(path, folds: int = 5, seed: int = 2022) -> dict:
     """
     from sklearn.model_selection import KFold
 
-    from .corpus import load_corpus
-    from .hinter import Hinter, lexicon_examples
-    from .lexicon import Lexicon, load_lexicon
-    from .retrieval import Index
-    from .train import candidate_matrix, fit_ranker
+    from .hinter import Hinter
+    from .train import candidate_matrix, fit_ranker, training_index
 
     rows = load_labelled_csv(Path(path), check=False)
     for i, r in enumerate(rows):
         r["group"] = f"labelled:{i}"
-    entries = load_lexicon()
-    lexicon = Lexicon(entries)
-    corpus = load_corpus()
-    base_examples = corpus + lexicon_examples(entries)
-    Index.prime_examples(base_examples)
-    index = Index(base_examples, entries)
+    lexicon, corpus, base_examples, index = training_index()
     preds: list = [None] * len(rows)
     for tr, te in KFold(n_splits=folds, shuffle=True, random_state=seed).split(rows):
         train_rows = [rows[i] for i in tr]

@@ -163,17 +163,25 @@ def file_hash(paths) -> str:
     return h.hexdigest()[:16]
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--no-embeddings", action="store_true", help="do not rewrite embeddings.npz")
-    args = ap.parse_args(argv)
-    t0 = time.time()
+def training_index():
+    """The lexicon, the project corpus, their examples and the retrieval index over them.
+
+    Training and cross-validated evaluation start from the same index, so they build it here.
+    """
     entries = load_lexicon()
     lexicon = Lexicon(entries)
     corpus = load_corpus()
     examples = corpus + lexicon_examples(entries)
     Index.prime_examples(examples)
-    index = Index(examples, entries)
+    return lexicon, corpus, examples, Index(examples, entries)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--no-embeddings", action="store_true", help="do not rewrite embeddings.npz")
+    args = ap.parse_args(argv)
+    t0 = time.time()
+    lexicon, corpus, examples, index = training_index()
     X, y, rid, _ = candidate_matrix(index, lexicon, corpus)
     groups = [r["group"] for r in corpus]
     ranker, report = fit_ranker(X, y, rid, groups)
@@ -183,7 +191,7 @@ def main(argv=None) -> int:
     ranker.meta = {
         "trained": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "encoder": MODEL_NAME, "features": FEATURES, "C": C, "seed": SEED, "drill_fraction": DRILL_FRACTION,
-        "corpus_rows": len(corpus), "corpus_groups": len(set(groups)), "lexicon_terms": len(entries),
+        "corpus_rows": len(corpus), "corpus_groups": len(set(groups)), "lexicon_terms": len(lexicon.entries),
         "data_hash": file_hash(sorted(CORPUS_DIR.glob("*.txt")) + [LEXICON_FILE]),
         "cv": report, "protocol": "leave-one-group-out neighbour features (a quarter of groups: whole heading hidden); 5-fold grouped CV; isotonic on held-out folds",
         "largest_weights": _largest_weights(ranker.model),
