@@ -231,15 +231,23 @@ def inspect_path(database) -> Path:
 
 
 def inspect_data(built: Path, final: Path, counts: dict[str, int]) -> dict:
-    """Datasette's inspect format, so ``serve -i --inspect-file`` skips hashing and counting."""
+    """Datasette's inspect format, so ``serve -i --inspect-file`` skips hashing and counting.
+
+    Keyed by the published file's name (Datasette's name for the database), so ``datasette
+    --inspect-file`` uses it for ``other.db`` too. ``mtime_ns`` and ``size`` say which build the
+    counts belong to: a running server (``db/plugins/reload.py``) trusts the file only for the
+    build it describes (a rename keeps both).
+    """
     digest = hashlib.sha256()
     with open(built, "rb") as fp:
         for block in iter(lambda: fp.read(1024 * 1024), b""):
             digest.update(block)
+    stat = built.stat()
     return {
-        DATABASE_NAME: {
+        Path(final).stem or DATABASE_NAME: {
             "hash": digest.hexdigest(),
-            "size": built.stat().st_size,
+            "size": stat.st_size,
+            "mtime_ns": stat.st_mtime_ns,
             "file": str(final.resolve()),
             "tables": {name: {"count": count} for name, count in counts.items()},
         }

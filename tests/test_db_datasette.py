@@ -236,6 +236,34 @@ def test_firm_profile_page(ds, published):
     assert get(ds, css).status_code == 200
 
 
+@pytest.mark.parametrize("file_name", ["other.db", "trade-office 2026.db"])
+def test_firm_profile_page_under_any_database_file_name(published, tmp_path, file_name):
+    """`publish --out other.db` then serve: the profile must not depend on the file's name.
+
+    Datasette names its database after the file and looks for ``row-<database>-firms.html``;
+    the profile used to be that template for ``export_finder`` only.
+    """
+    out = tmp_path / file_name
+    publish(published.parent / "work.db", out)
+    other = make_datasette(out)
+    name = out.stem
+    firm_id = sqlite_utils.Database(out).execute(
+        "SELECT firm_id FROM scores WHERE firm_id != ? LIMIT 1", [XSS_FIRM_ID]).fetchone()[0]
+    route = other.urls.row(name, "firms", firm_id)
+    page = get(other, route)
+    assert page.status_code == 200
+    assert f'data-firm-id="{firm_id}"' in page.text and '<span class="score-value">' in page.text
+    assert "Products and HS code hints" in page.text and "firm profile</title>" in page.text
+    assert "profile.css" in page.text
+    # Other tables' row pages stay Datasette's own.
+    chapter = sqlite_utils.Database(out).execute("SELECT code FROM hs_chapters LIMIT 1").fetchone()[0]
+    row = get(other, other.urls.row(name, "hs_chapters", chapter))
+    assert row.status_code == 200 and "firm-profile" not in row.text
+    # The inspect file is keyed by the database's name, so `datasette --inspect-file` uses it.
+    from db.publish import inspect_path
+    assert list(json.loads(inspect_path(out).read_text())) == [name]
+
+
 def test_script_firm_is_text_everywhere(ds):
     for path in (f"/export_finder/firms/{XSS_FIRM_ID}", "/export_finder/firms?_search=acme",
                  "/export_finder/find_my_firm?name=acme", "/export_finder/products?_search=plastic"):

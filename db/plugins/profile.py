@@ -1,4 +1,4 @@
-"""extra_template_vars: everything about one firm for its profile page (row-export_finder-firms.html).
+"""extra_template_vars: everything about one firm for its profile page (db/templates/row.html).
 
 The row page of ``firms`` shows one row; a member firm wants its whole story on one page.
 This hook reads the firm's products with their HS hints, its export evidence, the listings
