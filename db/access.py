@@ -24,10 +24,11 @@ PLUGIN = "export-finder"
 PUBLIC = "public"
 RESTRICTED = "restricted"
 
-# Tables and views whose rows carry a firm's score, its reasons or its suggested markets.
+# Tables and views whose rows carry a firm's score, its reasons or its suggested markets
+# (facet_counts holds the band counts of scores and opportunities among its facets).
 STAFF_ONLY_TABLES = frozenset(
     {"scores", "score_reasons", "market_suggestions", "opportunities", "firm_overview", "firm_markets",
-     "county_score_distribution"}
+     "county_score_distribution", "facet_counts"}
 )
 # Canned queries that read them.
 STAFF_ONLY_QUERIES = frozenset({"top_opportunities", "firms_ready_for_market", "score_distribution_by_county"})

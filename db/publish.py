@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 import sqlite_utils
+import yaml
 
 from export_finder.schema import TABLES
 
@@ -39,6 +40,7 @@ from . import derive
 from .zip_centroids import load_zip_centroids
 
 DATABASE_NAME = "export_finder"
+METADATA = Path(__file__).resolve().parent / "metadata.yml"  # its default facets are counted at publish
 
 # Published table order (a table's foreign keys point only at tables built before it).
 TABLE_ORDER = [
@@ -310,6 +312,7 @@ def _build(work_db: Path, tmp: Path) -> dict:
     for table, cols in FTS.items():
         db[table].enable_fts(cols, tokenize="porter", create_triggers=False, replace=True)
     views = derive.create_views(db)
+    derive.build_facet_counts(db, derive.default_facets(yaml.safe_load(METADATA.read_text())))
     db.execute("ANALYZE")
 
     counts = {
@@ -368,7 +371,8 @@ def _copy_reference_tables(db: sqlite_utils.Database, work_tables: dict[str, lis
     """Copy every other working table (HS nomenclature, trade figures ...) with its own schema."""
     copied = {}
     for name in sorted(work_tables):
-        if name in TABLES or name in ("zip_centroids", "opportunities", "firm_certifications", "county_score_distribution"):
+        if name in TABLES or name in ("zip_centroids", "opportunities", "firm_certifications",
+                                      "county_score_distribution", "facet_counts"):
             continue
         (sql,) = db.execute(
             "SELECT sql FROM work.sqlite_master WHERE type = 'table' AND name = ?", [name]

@@ -70,6 +70,8 @@ def score_routes(firm_id):
                    f"/export_finder/{table}.csv?_stream=on", f"/export_finder/{table}.json?_shape=array&_nl=on"]
         if table == "county_score_distribution":  # aggregates per county: no firm_id column
             routes += [f"/export_finder/{table}.json?county=Los+Angeles", f"/export_finder/{table}?_facet=county"]
+        elif table == "facet_counts":  # band counts of scores and opportunities: no firm_id column
+            routes += [f"/export_finder/{table}.json?table_name=opportunities", f"/export_finder/{table}?_facet=table_name"]
         else:
             routes += [f"/export_finder/{table}.json?firm_id={firm_id}", f"/export_finder/{table}?_facet=firm_id"]
     routes += [f"/export_finder/scores/{firm_id}", f"/export_finder/scores/{firm_id}.json",

@@ -186,6 +186,60 @@ def test_default_facets_on_directory_and_opportunities(ds):
     assert scores == sorted(scores, reverse=True)  # sort_desc: score
 
 
+COUNTED = {
+    "firms": ["county", "hs_chapter", "found_in"],
+    "opportunities": ["county", "band", "hs_chapter"],
+    "firm_certifications": ["certification", "county", "hs_chapter"],
+    "signals": ["kind", "country_iso3", "negated"],
+    "hs_hints": ["hs2", "uncertain", "method"],
+}
+
+
+def group_by_sql(traces, table):
+    return [t["sql"] for t in traces if t.get("type") == "sql" and "group by" in t["sql"].lower()
+            and re.search(rf"\bfrom {table}\s", t["sql"])]
+
+
+@pytest.mark.parametrize("table", sorted(COUNTED))
+def test_unfiltered_facets_are_read_from_facet_counts_and_equal_live_counts(published, table):
+    """The landing page of a table facets every row: publish counted them once (facet_counts).
+
+    Before, each default facet of an unfiltered page was a group-by over the whole table
+    (~30 ms each at 400,000 firms); the page must now run none, with the same values, counts,
+    order, truncation and links as Datasette's live column facet.
+    """
+    traced = make_datasette(published, settings={"trace_debug": True})
+    data = get(traced, f"/export_finder/{table}.json?_size=0&_trace=1").json()
+    assert not group_by_sql(data["_trace"]["traces"], table)
+    db = sqlite_utils.Database(published)
+    size = SETTINGS.get("default_facet_size", 30)
+    for column in COUNTED[table]:
+        facet = data["facet_results"][column]
+        live = db.execute(f"select [{column}], count(*) as n from [{table}] where [{column}] is not null "
+                          f"group by [{column}] order by n desc, [{column}] limit {size + 1}").fetchall()
+        assert [(r["value"], r["count"]) for r in facet["results"]] == [tuple(r) for r in live[:size]], column
+        assert facet["truncated"] == (len(live) > size) and facet["type"] == "column"
+        assert all(f"{column}=" in r["toggle_url"] for r in facet["results"])
+    # A filtered page is counted live, over the filtered rows only.
+    column = COUNTED[table][0]
+    value = data["facet_results"][column]["results"][0]["value"]
+    filtered = get(traced, f"/export_finder/{table}.json?_size=0&_trace=1&{column}={value}").json()
+    assert group_by_sql(filtered["_trace"]["traces"], table)
+    assert [(r["value"], r["count"]) for r in filtered["facet_results"][column]["results"]] == [
+        (value, filtered["filtered_table_rows_count"])]
+
+
+def test_counted_facets_fall_back_to_live_counts_without_facet_counts(published, tmp_path):
+    """A database published before facet_counts existed (or with it dropped) still has its facets."""
+    import shutil
+    old = tmp_path / "export_finder.db"
+    shutil.copyfile(published, old)
+    sqlite_utils.Database(old).execute("drop table facet_counts")
+    data = get(make_datasette(old), "/export_finder/firms.json?_size=0").json()
+    expected = get(make_datasette(published), "/export_finder/firms.json?_size=0").json()
+    assert data["facet_results"] == expected["facet_results"]
+
+
 def test_facet_html_links_filter_the_table(ds):
     page = get(ds, "/export_finder/firms").text
     link = re.search(r'href="([^"]*county=Fresno[^"]*)"', page)
