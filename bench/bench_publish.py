@@ -15,6 +15,10 @@ reported for:
 - a firm profile page (HTML, with the profile plugin's queries).
 
 Prints a markdown section on stdout (bench/run_all.py stitches it into docs/benchmarks.md).
+
+``--published FILE`` measures an already published file instead (no build, no baseline), and
+``--case WORDS`` keeps only the requests whose label contains WORDS: a before/after on one page
+of one large file without rebuilding 400,000 firms (docs/publish.md, "Facets counted at publish").
 """
 
 from __future__ import annotations
@@ -107,33 +111,10 @@ def like_sql(words: list[str]) -> str:
     )
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--firms", type=int, default=400000)
-    parser.add_argument("--requests", type=int, default=60, help="requests per measured query")
-    parser.add_argument("--keep", type=Path, help="folder to keep the databases in")
-    args = parser.parse_args()
-    folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-publish-"))
-    folder.mkdir(parents=True, exist_ok=True)
-    # Same file name for both (Datasette names a database by its file; metadata and templates
-    # are keyed on "export_finder"), in two folders.
-    work, published = folder / "work.db", folder / "export_finder.db"
-    (folder / "baseline").mkdir(exist_ok=True)
-    baseline = folder / "baseline" / "export_finder.db"
-    log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
-
-    if not work.exists():
-        started = time.perf_counter()
-        populate(work, firms=args.firms, seed=2024)
-        log(f"synthetic working db: {time.perf_counter() - started:.0f} s")
-    started = time.perf_counter()
-    summary = publish(work, published)
-    publish_s = time.perf_counter() - started
-    log(f"publish: {publish_s:.0f} s")
-    make_baseline(published, baseline)
-
+def request_cases(published: Path, args) -> dict:
+    """Label -> (project paths, baseline paths or None), from the published file's own rows."""
     rng = random.Random(1)
-    conn = sqlite3.connect(published)
+    conn = sqlite3.connect(f"file:{published}?mode=ro", uri=True)
     firms = conn.execute("SELECT firm_id, name FROM firms ORDER BY random() LIMIT ?", [args.requests]).fetchall()
     counties = [r[0] for r in conn.execute("SELECT DISTINCT county FROM firms WHERE county IS NOT NULL")]
     conn.close()
@@ -167,6 +148,62 @@ def main() -> int:
         ),
         "Firm profile page (HTML)": ([f"/export_finder/firms/{fid}" for fid, _ in firms], None),
     }
+    return {k: v for k, v in cases.items() if not args.case or any(c in k for c in args.case)}
+
+
+def measure_published(args) -> int:
+    """p50/p95 of the chosen requests against one already published file (its own inspect file)."""
+    published = args.published.resolve()
+    cases = request_cases(published, args)
+    load_before = os.getloadavg()[0]
+    server = BackgroundServer(published, public=True, timeout=300)
+    try:
+        rows = []
+        for case, (paths, _baseline) in cases.items():
+            r = measure(server, paths)
+            print(f"project  {case}: p50 {r['p50']:.1f} ms, p95 {r['p95']:.1f} ms {r['statuses']}", file=sys.stderr)
+            rows.append(f"| {case} | {r['p50']:.1f} ms | {r['p95']:.1f} ms | {r['n']} | {r['statuses']} |")
+    finally:
+        server.close()
+    print(f"{published} ({published.stat().st_size / 1e6:.0f} MB); one client, {args.requests} requests per line "
+          f"after 3 warm-up requests; 1-minute load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after.")
+    print("")
+    print("| request | p50 | p95 | requests | statuses |")
+    print("|---|---|---|---|---|")
+    print("\n".join(rows))
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--firms", type=int, default=400000)
+    parser.add_argument("--requests", type=int, default=60, help="requests per measured query")
+    parser.add_argument("--keep", type=Path, help="folder to keep the databases in")
+    parser.add_argument("--published", type=Path, help="measure this published file only (no build, no baseline)")
+    parser.add_argument("--case", action="append", default=[], help="only requests whose label contains this")
+    args = parser.parse_args()
+    if args.published:
+        return measure_published(args)
+    folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-publish-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    # Same file name for both (Datasette names a database by its file; the request paths say
+    # "export_finder"), in two folders.
+    work, published = folder / "work.db", folder / "export_finder.db"
+    (folder / "baseline").mkdir(exist_ok=True)
+    baseline = folder / "baseline" / "export_finder.db"
+    log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
+
+    if not work.exists():
+        started = time.perf_counter()
+        populate(work, firms=args.firms, seed=2024)
+        log(f"synthetic working db: {time.perf_counter() - started:.0f} s")
+    started = time.perf_counter()
+    summary = publish(work, published)
+    publish_s = time.perf_counter() - started
+    log(f"publish: {publish_s:.0f} s")
+    make_baseline(published, baseline)
+
+    cases = request_cases(published, args)
     results = {}
     load_before = os.getloadavg()[0]
     for label, server_db in (("project", published), ("baseline", baseline)):

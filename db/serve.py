@@ -59,6 +59,7 @@ def load_metadata(database="export_finder.db", public: bool = True, accounts: di
     name = Path(database).stem
     if name != "export_finder":
         metadata["databases"] = {name: metadata["databases"].pop("export_finder")}
+        metadata = _relink(metadata, name)
     plugins = metadata.setdefault("plugins", {})
     plugins[access.PLUGIN] = {"mode": access.PUBLIC if public else access.RESTRICTED}
     if accounts:
@@ -66,6 +67,23 @@ def load_metadata(database="export_finder.db", public: bool = True, accounts: di
         os.environ.update(env)
         plugins["datasette-auth-passwords"] = config
     return metadata
+
+
+def _relink(value, name: str):
+    """``db/metadata.yml`` with its links (``href="/export_finder/...``) pointing at database ``name``.
+
+    The descriptions link the canned queries, charts and tables by path, and Datasette names the
+    database after the published file: served as ``other.db`` they would all be 404s.
+    """
+    from datasette.utils import tilde_encode
+
+    if isinstance(value, dict):
+        return {k: _relink(v, name) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_relink(v, name) for v in value]
+    if isinstance(value, str):
+        return value.replace('href="/export_finder/', f'href="/{tilde_encode(name)}/')
+    return value
 
 
 def _inspect_data(database: Path) -> dict | None:

@@ -313,9 +313,30 @@ def test_firm_profile_page_under_any_database_file_name(published, tmp_path, fil
     chapter = sqlite_utils.Database(out).execute("SELECT code FROM hs_chapters LIMIT 1").fetchone()[0]
     row = get(other, other.urls.row(name, "hs_chapters", chapter))
     assert row.status_code == 200 and "firm-profile" not in row.text
+    # Every link the metadata's descriptions make (home page, the directory, the chart links of
+    # the canned queries) points at this database, not at /export_finder/.
+    for path in ("/", route.rsplit("/", 1)[0], other.urls.database(name) + "/score_distribution_by_county"):
+        text = get(other, path).text
+        assert "/export_finder/" not in text, path
+        for href in set(re.findall(r'href="(/[^"#]*)', text)):
+            href = html.unescape(href)
+            if "/-/" in href or href.endswith(".css"):
+                continue
+            assert get(other, href, follow_redirects=True).status_code == 200, (path, href)
     # The inspect file is keyed by the database's name, so `datasette --inspect-file` uses it.
     from db.publish import inspect_path
     assert list(json.loads(inspect_path(out).read_text())) == [name]
+
+
+def test_canned_query_pages_are_titled_and_hide_their_sql(ds):
+    """A staffer's tab says "Find my firm", not the SQL; the SQL is one click away ("show")."""
+    page = get(ds, "/export_finder/find_my_firm?name=acme").text
+    assert "<title>Find my firm · export_finder</title>" in page
+    assert "firms_fts match" not in page.split("</title>")[1].split("Query parameters")[0]
+    assert ">show</a>" in page
+    shown = get(ds, "/export_finder/find_my_firm?name=acme&_hide_sql=").text
+    assert "<title>Find my firm" in shown
+    assert get(ds, "/export_finder?sql=select+1").text.count("<title>export_finder: select 1</title>") == 1
 
 
 def test_script_firm_is_text_everywhere(ds):
