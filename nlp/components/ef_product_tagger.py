@@ -105,7 +105,7 @@ class ProductTagger:
             covered.update(range(ent.start_char, ent.end_char))
             for part in finder._split_items(ent):
                 item = finder._clean(part, marketing, cut_at_stop=True)
-                if isinstance(item, dict):
+                if isinstance(item, dict) and self._noun_like(item, part, finder):
                     sent = sent_of.get(ent.start)
                     item.update(sentence=(sent.text if sent is not None else ent.text).strip(), method="tagger")
                     tagged.append(item)
@@ -123,6 +123,19 @@ class ProductTagger:
                 seen.add(item["product"])
                 found.append(item)
         doc._.ef_products = found
+
+    @staticmethod
+    def _noun_like(item: dict, part, finder) -> bool:
+        """A tagged phrase must end in a noun and start like a name: the tagger has no parser
+        and sometimes tags "then jarred" or "dried slowly". Heads ending in -ly or -ed are
+        refused unless the head list (HS nomenclature and lexicon) knows them, as is a phrase
+        that opens with a lower-case function word."""
+        words = item["product"].split()
+        head = words[-1].split("-")[-1]
+        if head.endswith(("ly", "ed")) and head not in finder.heads:
+            return False
+        first = next((t for t in part if not t.is_punct and not t.is_space), None)
+        return not (first is not None and (first.is_stop and first.is_lower) and first.lower_ not in finder.determiner)
 
     # The weights are data shipped with the code; a saved pipeline keeps a copy of them.
     def to_disk(self, path, exclude=tuple()):
