@@ -129,11 +129,16 @@ class ProductTagger:
         """A tagged phrase must end in a noun and start like a name: the tagger has no parser
         and sometimes tags "then jarred" or "dried slowly". Heads ending in -ly or -ed are
         refused unless the head list (HS nomenclature and lexicon) knows them, as is a phrase
-        that opens with a lower-case function word."""
+        that opens with a lower-case function word or starts or ends in a stop word, and a
+        single word that is neither plural nor in the head list."""
         words = item["product"].split()
         head = words[-1].split("-")[-1]
         if head.endswith(("ly", "ed")) and head not in finder.heads:
             return False
+        if part.doc.vocab[words[-1]].is_stop or part.doc.vocab[words[0]].is_stop:
+            return False
+        if len(words) == 1 and head not in finder.heads and not item["surface"].lower().endswith("s"):
+            return False  # one word, not plural, that the head list does not know: "soon", "open"
         first = next((t for t in part if not t.is_punct and not t.is_space), None)
         return not (first is not None and (first.is_stop and first.is_lower) and first.lower_ not in finder.determiner)
 

@@ -141,7 +141,7 @@ def compose(rng: random.Random, vocab: dict) -> tuple[str, list[tuple[int, int]]
     }
     noise = lambda: rng.choice(NOISE).format(**fill)  # noqa: E731
     c = Composer()
-    style = rng.randrange(12)
+    style = rng.randrange(15)
     if rng.random() < 0.3:
         c.add(noise() + " ")
     if style == 0:  # prose with a maker verb
@@ -178,6 +178,16 @@ def compose(rng: random.Random, vocab: dict) -> tuple[str, list[tuple[int, int]]
         c.add(noise())
     elif style == 10:  # about-us opening, maker verb later
         c.add(f"Founded in {fill['year']}, {firm} {rng.choice(VERBS)} ").items(goods).add(f" at its plant in {fill['place']}.")
+    elif style == 12:  # the product in the middle of a sentence, no maker verb
+        c.add(rng.choice(["Known for its ", "Our best seller is the ", "People come to us for ", "Most of our sales are "]))
+        c.product(goods[0]).add(rng.choice([", ", " - ", ". "]) + f"{firm} also ")
+        c.add(rng.choice(["offers ", "has ", "sells "])).items(goods[1:] or goods[:1]).add(".")
+    elif style == 13:  # customers named as companies, then the goods
+        names = rng.sample(vocab["firm_words"], 2)
+        c.add(f"Our customers include {names[0]} {rng.choice(vocab['firm_kinds'])} and {names[1]}, who buy the ")
+        c.items(goods).add(f" from our plant in {fill['place']}.")
+    elif style == 14:  # lower-case terse listing line
+        c.add(f"{firm.lower()} – ").items([g.lower() for g in goods], sep=", ", last=", ").add(f" – {fill['place']}")
     else:  # "we also" / "line of"
         c.add(rng.choice(["We also make ", "Our line of ", "The shop turns out ", "We started with "])).items(goods).add(
             rng.choice([" sold to ", " for ", " that go to "]) + f"{fill['customer']}.")

@@ -1,6 +1,6 @@
 """Train the product tagger's weights (``nlp/data/products/model``), the ones ``ef_product_tagger`` ships.
 
-    python -m nlp.eval.train_products [--epochs 12] [--seed 13]
+    python -m nlp.eval.train_products [--epochs 10] [--seed 13]
 
 A blank English pipeline with one ``ner`` component (label PRODUCT) on a compact tok2vec
 (hash embeddings of NORM/PREFIX/SUFFIX/SHAPE, width 64, 2 CNN layers): small on disk (about 2
@@ -22,6 +22,7 @@ import spacy
 from spacy.tokens import Span
 from spacy.training import Example
 from spacy.util import fix_random_seed, minibatch
+from thinc.api import Adam
 
 from nlp.eval.product_training import DATA, ROOT, label_spans, training_examples
 
@@ -65,14 +66,15 @@ def dev_examples(nlp) -> list[Example]:
     return out
 
 
-def train(epochs: int = 12, seed: int = 13, out: Path = MODEL_DIR) -> Path:
+def train(epochs: int = 10, seed: int = 13, out: Path = MODEL_DIR) -> Path:
     fix_random_seed(seed)
     nlp = spacy.blank("en")
     nlp.add_pipe("ner", config={"model": NER_MODEL})
     examples = [ex for ex in (to_example(nlp, t, s) for t, s in training_examples(seed=seed)) if ex is not None]
     dev = dev_examples(nlp)
     print(f"{len(examples)} training texts, {len(dev)} development texts (set B)")
-    optimizer = nlp.initialize(lambda: examples)
+    nlp.initialize(lambda: examples)
+    optimizer = Adam(learn_rate=0.001, use_averages=True)
     rng = random.Random(seed)
     for epoch in range(epochs):
         rng.shuffle(examples)
@@ -80,17 +82,19 @@ def train(epochs: int = 12, seed: int = 13, out: Path = MODEL_DIR) -> Path:
         started = time.perf_counter()
         for batch in minibatch(examples, size=16):
             nlp.update(batch, sgd=optimizer, drop=0.2, losses=losses)
-        scores = nlp.evaluate(dev)
+        with nlp.use_params(optimizer.averages):
+            scores = nlp.evaluate(dev)
         print(f"epoch {epoch + 1}: loss {losses['ner']:.1f}, set B spans P {scores['ents_p']:.3f} R {scores['ents_r']:.3f}"
               f" ({time.perf_counter() - started:.0f} s)")
     out = Path(out)
-    nlp.to_disk(out)
+    with nlp.use_params(optimizer.averages):  # the running average of the weights: steadier than the last step
+        nlp.to_disk(out)
     return out
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--out", type=Path, default=MODEL_DIR)
     args = parser.parse_args(argv)
