@@ -144,7 +144,6 @@ class ProductTagger:
 
     # The weights are data shipped with the code; a saved pipeline keeps a copy of them.
     def to_disk(self, path, exclude=tuple()):
-        self.ner.model  # noqa: B018  (loaded)
         import shutil
 
         path = Path(path)
