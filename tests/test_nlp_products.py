@@ -82,3 +82,39 @@ def test_opening_list_of_goods_without_trigger(nlp):
 def test_customers_named_after_include_are_not_products(nlp):
     found = products(nlp, "Our customers include Boeing, SpaceX and the U.S. Navy. We machine titanium brackets and Inconel manifolds.")
     assert found == ["titanium bracket", "inconel manifold"]
+
+
+# -- the trained tagger (ef_product_tagger) --------------------------------------------------
+DIRECTORY_ENTRY = "Westline Pumps Inc. Centrifugal pumps; sump pumps. Repairs on all brands."
+
+
+def test_tagger_reads_a_directory_entry_the_rules_miss(nlp):
+    rules_only = build_pipeline(hs_hints=False)
+    rules_only.remove_pipe("ef_product_tagger")
+    assert products(rules_only, DIRECTORY_ENTRY) == []
+    doc = nlp.make_doc(DIRECTORY_ENTRY)
+    doc._.ef_source = "description"
+    found = [(p["product"], p["method"], p["sentence"]) for p in nlp(doc)._.ef_products]
+    assert found == [("centrifugal pump", "tagger", "Westline Pumps Inc. Centrifugal pumps; sump pumps."),
+                     ("sump pump", "tagger", "Westline Pumps Inc. Centrifugal pumps; sump pumps.")]
+
+
+def test_tagger_items_go_through_the_rules_filters(nlp):
+    text = "We offer welding repairs and mobile hydraulic service to farms in Iowa. Our customers include John Deere dealers."
+    assert products(nlp, text) == []
+
+
+def test_tagger_does_not_split_what_the_rules_read_whole(nlp):
+    # the tagger alone tags "avocado oil"; the rules' longer phrase over the same words wins
+    assert products(nlp, "Cold-pressed avocado oil, extra virgin, bottled in Ventura County.") == ["cold-pressed avocado oil"]
+
+
+def test_tagger_weights_round_trip_and_missing_weights_are_a_clear_error(nlp, tmp_path):
+    save_pipeline(nlp, tmp_path / "pipe")
+    assert (tmp_path / "pipe" / "ef_product_tagger" / "ner").is_dir()
+    again = load_pipeline(tmp_path / "pipe")
+    doc = again.make_doc(DIRECTORY_ENTRY)
+    doc._.ef_source = "description"
+    assert [p["product"] for p in again(doc)._.ef_products] == products(nlp, DIRECTORY_ENTRY)
+    with pytest.raises(FileNotFoundError, match="train_products"):
+        build_pipeline(hs_hints=False, overrides={"components.ef_product_tagger.model": str(tmp_path / "nothing")})

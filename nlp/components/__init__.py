@@ -4,4 +4,4 @@ Importing this package registers the factories and the ``@registry.misc`` data l
 ``nlp/config.cfg`` can name them.
 """
 
-from . import ef_hs_hints, ef_products, ef_signals  # noqa: F401  (registration on import)
+from . import ef_hs_hints, ef_product_tagger, ef_products, ef_signals  # noqa: F401  (registration on import)

@@ -18,7 +18,8 @@ Certifications on the label side are named with the same certification patterns 
 uses; a label no pattern knows stays as written and counts as a miss.
 
 Run: ``python -m nlp.eval.evaluate --sample 400 [--text-only] [--base sm]`` or
-``python -m nlp.eval.evaluate --listings tests/data/nlp_listings_other_writers.jsonl``.
+``python -m nlp.eval.evaluate --listings tests/data/nlp_listings_other_writers.jsonl``;
+``--no-tagger`` leaves the trained product tagger out (rules only).
 """
 
 from __future__ import annotations
@@ -297,7 +298,14 @@ def main(argv=None) -> int:
     parser.add_argument("--text-only", action="store_true", help="blank the listings' own fields")
     parser.add_argument("--listings", type=Path, help="hand-labelled listings (JSONL)")
     parser.add_argument("--base", default="blank", choices=("blank", "sm"))
+    parser.add_argument("--no-tagger", action="store_true", help="rules only: leave the trained product tagger out (ablation)")
     args = parser.parse_args(argv)
+    if args.no_tagger:
+        from nlp import extract as extract_module
+        from nlp.extract import get_pipeline
+
+        get_pipeline(args.base).remove_pipe("ef_product_tagger")
+        assert "ef_product_tagger" not in extract_module._PIPELINES[args.base].pipe_names
     if args.sample:
         print(json.dumps(evaluate_sample(args.sample, args.seed, args.base, args.text_only), indent=1))
     if args.listings:

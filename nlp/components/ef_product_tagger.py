@@ -1,0 +1,157 @@
+"""``ef_product_tagger``: a small trained NER model that finds product mentions the rules miss.
+
+Why: the rules in ``ef_products`` read products after a trigger or in a few list shapes; other
+writers often name products with neither ("Tidewater builds center console boats", "Serums |
+Facial oils"). This component runs a compact spaCy ``ner`` (label PRODUCT; weights in
+``nlp/data/products/model``, about 2.6 MB, rebuilt by ``python -m nlp.eval.train_products``)
+over prose (never over product-list entries, which are product names already) and adds the
+products it finds to ``doc._.ef_products`` with method "tagger".
+
+Each tagged span goes through the same cleaning and filters as the rules' items
+(``ProductFinder._split_items`` and ``_clean``: marketing words out, head noun singular,
+services, customers, places, certifications and generic words rejected), so the tagger can
+add recall but not a kind of row the rules would refuse. ``mode``:
+- "add" (default): the rules' items stay; tagged items the rules did not find are added;
+- "confirm": as "add", and rule items found by the looser readers (``line_list``,
+  ``opening_list``, ``subject``) are dropped unless a tagged span covers them.
+The choice between them was made on set B and the generator (docs/nlp-extraction.md).
+Nothing is downloaded: the weights ship in the repository.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from .lexicon import sentences
+
+MODEL_DIR = Path(__file__).resolve().parents[1] / "data" / "products" / "model"
+LOOSE = {"line_list", "opening_list", "subject"}
+
+
+@Language.factory(
+    "ef_product_tagger",
+    assigns=["doc._.ef_products"],
+    requires=["doc._.ef_products"],
+    default_config={"model": "", "mode": "add", "products_pipe": "ef_products"},
+)
+def make_product_tagger(nlp: Language, name: str, model: str, mode: str, products_pipe: str):
+    return ProductTagger(nlp, name, model=model, mode=mode, products_pipe=products_pipe)
+
+
+class ProductTagger:
+    """Adds the trained tagger's products to the rules' (see the module docstring)."""
+
+    def __init__(self, nlp: Language, name: str = "ef_product_tagger", *, model: str = "", mode: str = "add", products_pipe: str = "ef_products"):
+        if mode not in {"add", "confirm"}:
+            raise ValueError(f"ef_product_tagger mode must be 'add' or 'confirm', not {mode!r}")
+        self.nlp = nlp
+        self.name = name
+        self.mode = mode
+        self.products_pipe = products_pipe
+        self.model_path = Path(model) if model else MODEL_DIR
+        self.ner = self._load(self.model_path)
+        nlp.vocab.strings.add("PRODUCT")
+
+    @staticmethod
+    def _load(path: Path):
+        import spacy
+
+        if not (Path(path) / "config.cfg").exists():
+            raise FileNotFoundError(
+                f"product tagger weights not found at {path}: rebuild them with `python -m nlp.eval.train_products`")
+        return spacy.load(path).get_pipe("ner")
+
+    def _finder(self):
+        return self.nlp.get_pipe(self.products_pipe)
+
+    def __call__(self, doc: Doc) -> Doc:
+        return next(self.pipe([doc]))
+
+    def pipe(self, stream, batch_size: int = 256):
+        finder = None
+        prose: list[Doc] = []
+        for doc in stream:
+            prose.append(doc)
+            if len(prose) >= batch_size:
+                finder = finder or self._finder()
+                yield from self._tag(prose, finder)
+                prose = []
+        if prose:
+            yield from self._tag(prose, finder or self._finder())
+
+    def _tag(self, docs: list[Doc], finder) -> list[Doc]:
+        todo = [d for d in docs if d._.ef_source != "product_list" and len(d)]
+        for doc in self.ner.pipe(todo, batch_size=len(todo) or 1):
+            self._merge(doc, finder)
+        return docs
+
+    def _merge(self, doc: Doc, finder) -> None:
+        found = list(doc._.ef_products or [])
+        ents = [e for e in doc.ents if e.label_ == "PRODUCT"]
+        doc.ents = []  # the ents were the tagger's scratch space; other components do not use them
+        if not ents and self.mode == "add":
+            return
+        marketing = {i for _, s, e in finder.marketing(doc) for i in range(s, e)}
+        sent_of = {}
+        for sent in sentences(doc):
+            for i in range(sent.start, sent.end):
+                sent_of[i] = sent
+        covered = set()
+        tagged = []
+        for ent in ents:
+            covered.update(range(ent.start_char, ent.end_char))
+            for part in finder._split_items(ent):
+                item = finder._clean(part, marketing, cut_at_stop=True)
+                if isinstance(item, dict) and self._noun_like(item, part, finder):
+                    sent = sent_of.get(ent.start)
+                    item.update(sentence=(sent.text if sent is not None else ent.text).strip(), method="tagger")
+                    tagged.append(item)
+        if self.mode == "confirm":
+            found = [f for f in found if f["method"] not in LOOSE or f["start_char"] in covered]
+        seen = {f["product"] for f in found}
+        # a rule item wins over a tagged span that overlaps it ("cold-pressed avocado oil" from
+        # the rules, "avocado oil" from the tagger): the rules read the whole phrase
+        ruled = set()
+        for f in found:
+            ruled.update(range(f["start_char"], f["start_char"] + len(f["surface"])))
+        for item in tagged:
+            span = range(item["start_char"], item["start_char"] + len(item["surface"]))
+            if item["product"] not in seen and not any(i in ruled for i in span):
+                seen.add(item["product"])
+                found.append(item)
+        doc._.ef_products = found
+
+    @staticmethod
+    def _noun_like(item: dict, part, finder) -> bool:
+        """A tagged phrase must end in a noun and start like a name: the tagger has no parser
+        and sometimes tags "then jarred" or "dried slowly". Heads ending in -ly or -ed are
+        refused unless the head list (HS nomenclature and lexicon) knows them, as is a phrase
+        that opens with a lower-case function word or starts or ends in a stop word, and a
+        single word that is neither plural nor in the head list."""
+        words = item["product"].split()
+        head = words[-1].split("-")[-1]
+        if head.endswith(("ly", "ed")) and head not in finder.heads:
+            return False
+        if part.doc.vocab[words[-1]].is_stop or part.doc.vocab[words[0]].is_stop:
+            return False
+        if len(words) == 1 and head not in finder.heads and not item["surface"].lower().endswith("s"):
+            return False  # one word, not plural, that the head list does not know: "soon", "open"
+        first = next((t for t in part if not t.is_punct and not t.is_space), None)
+        return not (first is not None and (first.is_stop and first.is_lower) and first.lower_ not in finder.determiner)
+
+    # The weights are data shipped with the code; a saved pipeline keeps a copy of them.
+    def to_disk(self, path, exclude=tuple()):
+        import shutil
+
+        path = Path(path)
+        if path.exists():
+            shutil.rmtree(path)
+        shutil.copytree(self.model_path, path)
+
+    def from_disk(self, path, exclude=tuple()):
+        self.model_path = Path(path)
+        self.ner = self._load(self.model_path)
+        return self
