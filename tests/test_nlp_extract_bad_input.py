@@ -91,8 +91,10 @@ texts = st.one_of(
 )
 
 
+# Integers bounded to SQLite's 64-bit range: the working db (written by resolve) can only hold those,
+# and an unbounded draw made the test's own setup insert fail now and then.
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(description=texts, entries=st.lists(texts, max_size=4), year=st.one_of(st.none(), st.integers(), st.text(max_size=6)))
+@given(description=texts, entries=st.lists(texts, max_size=4), year=st.one_of(st.none(), st.integers(-2**63, 2**63 - 1), st.text(max_size=6)))
 def test_any_text_never_crashes(work_db_path, description, entries, year):
     summary, db = run(work_db_path, [firm("F1", description, json.dumps(entries), year_founded=year, employees=description[:20])])
     assert summary["firms"] == 1
