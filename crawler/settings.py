@@ -64,6 +64,10 @@ CONCURRENT_ITEMS = 16
 # shared, it measured no better than reading in-process (docs/crawler.md); 0 = in-process.
 EXTRACT_WORKERS = 0
 
+# The whole detail-page path (read, clean, validate, store) in worker processes
+# (crawler/handoff.py): the crawl process only downloads and hands pages over. 0 = in-process.
+PAGE_WORKERS = 0
+
 ITEM_PIPELINES = {
     "crawler.pipelines.clean.CleanPipeline": 100,
     "crawler.pipelines.validate.ValidatePipeline": 200,

@@ -36,6 +36,9 @@ def url_pattern(url: str) -> str:
 class GenericSpider(DirectorySpider):
     name = "generic"
     generic_fallbacks = True
+    # Which links to follow depends on what each page held (traps), and repeated organisations
+    # are dropped here: the page's listings must come back to this process.
+    pages_to_workers = False
 
     def __init__(self, *args, start_url: str | None = None, **kwargs):
         if start_url:
@@ -89,11 +92,12 @@ class GenericSpider(DirectorySpider):
 
     async def parse_page(self, response):
         found = 0
-        async for item in self.parse_listing(response):
-            found += 1
-            yield item
+        listings = self.parse_listing(response)  # counts the page; () when it is not HTML
         if not isinstance(response, TextResponse):
             return
+        async for item in listings:
+            found += 1
+            yield item
         if not found:
             self.empty_pages[url_pattern(response.url)] += 1
         depth = response.meta.get("depth", 0)
