@@ -200,12 +200,12 @@ class ListingSpider(scrapy.Spider):
         otherwise the listings are read here (``read_response``, or in an ``EXTRACT_WORKERS``
         process) and go through the item pipelines. Both run the same functions.
         """
+        if self.page_handoff is not None and isinstance(response, TextResponse):
+            self.page_handoff.send(response, fetched_now())  # the worker counts page/detail
+            return ()
         self.count("page/detail")
         if not isinstance(response, TextResponse):
             self.count("page/not_html")
-            return ()
-        if self.page_handoff is not None:
-            self.page_handoff.send(response, fetched_now())
             return ()
         return self._listings_here(response)
 
@@ -264,9 +264,18 @@ def read_page(page: dict, spec: dict, fetched_at: str | None = None) -> dict:
     return read_response(response, spec, fetched_at)
 
 
+_clock = [-1, ""]
+
+
 def fetched_now() -> str:
-    """When a page was fetched, as stored in ``listings.fetched_at`` (UTC, to the second)."""
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    """When a page was fetched, as stored in ``listings.fetched_at`` (UTC, to the second; made
+    once a second, as the crawl process stamps every page it hands to a worker)."""
+    import time
+
+    second = int(time.time())
+    if second != _clock[0]:
+        _clock[:] = second, dt.datetime.fromtimestamp(second, dt.timezone.utc).isoformat(timespec="seconds")
+    return _clock[1]
 
 
 def read_response(response: TextResponse, spec: dict, fetched_at: str | None = None) -> dict:
