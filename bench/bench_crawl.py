@@ -99,6 +99,23 @@ def _rss_mb() -> float:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def _children_memory_mb() -> dict:
+    """RSS and PSS (shared pages split between sharers) of this process's children: the page
+    worker, forked from the crawl process, shares most of its pages with it."""
+    out = {"rss_mb": 0.0, "pss_mb": 0.0, "self_pss_mb": 0.0}
+    pids = []
+    for task in Path("/proc/self/task").iterdir():
+        with contextlib.suppress(OSError):
+            pids += (task / "children").read_text().split()
+    for key, path in [("", f"/proc/{pid}/smaps_rollup") for pid in pids] + [("self_", "/proc/self/smaps_rollup")]:
+        with contextlib.suppress(OSError):
+            for line in Path(path).read_text().splitlines():
+                name, _, value = line.partition(":")
+                if name in ("Rss", "Pss") and (not key or name == "Pss"):
+                    out[f"{key}{name.lower()}_mb"] += int(value.split()[0]) / 1024
+    return out
+
+
 def child(spec: dict) -> None:
     from scrapy import signals
     from scrapy.crawler import CrawlerProcess
@@ -142,6 +159,7 @@ def child(spec: dict) -> None:
                 "seconds": time.perf_counter() - state["t0"],
                 "rss_mb": _rss_mb(),
                 "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "workers": _children_memory_mb(),
             }
 
     def closed(spider, reason):
@@ -165,7 +183,8 @@ def child(spec: dict) -> None:
     else:
         process.start()
     state["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    state["worker_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    # An upper bound for the page worker's peak (Linux keeps the largest waited-for descendant's).
+    state["largest_child_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     state["rss_mb"] = _rss_mb()
     Path(spec["out"]).write_text(json.dumps(state))
 
@@ -277,12 +296,14 @@ def main() -> None:
           f"best of {args.repeat} interleaved run(s).\n")
     cpu = {m: min(r["cpu_ms_per_page"] for r in rs) for m, rs in results.items()}
     wcpu = {m: min(r["worker_cpu_ms_per_page"] for r in rs) for m, rs in results.items()}
-    print("| spider | pages | pages/s (wall) | crawl-process CPU ms/page | page-worker CPU ms/page | peak RSS at 10k pages | peak RSS at end |")
-    print("|---|---|---|---|---|---|---|")
+    print("| spider | pages | pages/s (wall) | crawl-process CPU ms/page | page-worker CPU ms/page | peak RSS at 10k pages | peak RSS at end | page worker RSS (PSS) at end |")
+    print("|---|---|---|---|---|---|---|---|")
     for mode in results:
         r = best[mode]
         at10 = r["checkpoints"].get(str(CHECKPOINT), {}).get("peak_rss_mb", float("nan"))
-        print(f"| {mode} | {r['pages']} | {r['rate']:.0f} | {cpu[mode]:.2f} | {wcpu[mode]:.2f} | {at10:.0f} MB | {r['peak_rss_mb']:.0f} MB |")
+        last = r["checkpoints"].get(str(args.pages), {}).get("workers") or {}
+        worker = f"{last['rss_mb']:.0f} ({last['pss_mb']:.0f}) MB" if last.get("rss_mb") else "-"
+        print(f"| {mode} | {r['pages']} | {r['rate']:.0f} | {cpu[mode]:.2f} | {wcpu[mode]:.2f} | {at10:.0f} MB | {r['peak_rss_mb']:.0f} MB | {worker} |")
     print(f"\nFull extraction ({main_full}) runs at **{ratio:.2f}x** the do-nothing spider's rate (target 0.8x); "
           f"by crawl-process CPU per page **{cpu['null'] / cpu[main_full]:.2f}x**. Load average at the end: "
           f"{os.getloadavg()[0]:.1f}. Peak RSS is the crawl process's (a page worker holds ~its own).")
