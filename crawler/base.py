@@ -11,8 +11,10 @@ category links, CSS selectors from ``sources.yaml``) and sitemaps. ``GenericSpid
 ``crawler/spiders/generic.py``) walks any site by its links and sitemaps.
 
 A thin spider's hook (alltheplaces' habit): ``post_process_item(item, response)`` on each
-built listing. Reading a page is a pure function (``read_page``) so it can run in a worker
-process (``EXTRACT_WORKERS``) while the crawl process keeps downloading.
+built listing. Reading a page is a pure function (``read_page``) so it can run in another
+process: by default a configured source hands each detail page whole to a page worker
+(``PAGE_WORKERS``, ``crawler/handoff.py``), which reads, cleans, validates and stores it while
+the crawl process keeps downloading; ``EXTRACT_WORKERS`` (off) moves only the reading.
 """
 
 from __future__ import annotations

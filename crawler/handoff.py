@@ -90,9 +90,13 @@ class ItemPath:
 
         for row in result["rows"]:
             item = Listing(row)
-            self.clean.process_item(item)
-            validate_item(item, count)
-            self.store.add(item)
+            try:
+                self.clean.process_item(item)
+                validate_item(item, count)
+            except Exception as exc:  # as a failing pipeline drops an item, but counted, and the worker lives
+                counts[f"listing/error/{type(exc).__name__}"] += 1
+                continue
+            self.store.add(item)  # a store error is not caught: the worker dies, its pages are re-read
             counts["listing/stored"] += 1
         return seq
 
