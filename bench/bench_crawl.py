@@ -10,7 +10,8 @@ with politeness lifted (``fast=True``) twice, each in its own process:
 - **null**: the same spider walking the same index and detail pages, doing nothing with a detail
   page (no extraction, no pipelines): the ``scrapy bench``-style ceiling;
 - **full**: the real ``member_directory`` spider: structured data, selectors, clean, validate,
-  store into ``listings``.
+  store into ``listings``; by default in a page worker process (``PAGE_WORKERS=1``), whose CPU
+  and memory are reported beside the crawl process's (``--page-workers 0,1`` runs both paths).
 Both report pages/s and peak RSS at 10,000 pages and at the end (``--pages``, 40,000 by default).
 The two are interleaved (null, full, null, full with ``--repeat 2``) because the machine's 2 cores
 are shared and their speed drifts. Figures print as a markdown table and go to
