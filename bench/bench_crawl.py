@@ -10,7 +10,8 @@ with politeness lifted (``fast=True``) twice, each in its own process:
 - **null**: the same spider walking the same index and detail pages, doing nothing with a detail
   page (no extraction, no pipelines): the ``scrapy bench``-style ceiling;
 - **full**: the real ``member_directory`` spider: structured data, selectors, clean, validate,
-  store into ``listings``.
+  store into ``listings``; by default in a page worker process (``PAGE_WORKERS=1``), whose CPU
+  and memory are reported beside the crawl process's (``--page-workers 0,1`` runs both paths).
 Both report pages/s and peak RSS at 10,000 pages and at the end (``--pages``, 40,000 by default).
 The two are interleaved (null, full, null, full with ``--repeat 2``) because the machine's 2 cores
 are shared and their speed drifts. Figures print as a markdown table and go to
@@ -99,6 +100,23 @@ def _rss_mb() -> float:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def _children_memory_mb() -> dict:
+    """RSS and PSS (shared pages split between sharers) of this process's children: the page
+    worker, forked from the crawl process, shares most of its pages with it."""
+    out = {"rss_mb": 0.0, "pss_mb": 0.0, "self_pss_mb": 0.0}
+    pids = []
+    for task in Path("/proc/self/task").iterdir():
+        with contextlib.suppress(OSError):
+            pids += (task / "children").read_text().split()
+    for key, path in [("", f"/proc/{pid}/smaps_rollup") for pid in pids] + [("self_", "/proc/self/smaps_rollup")]:
+        with contextlib.suppress(OSError):
+            for line in Path(path).read_text().splitlines():
+                name, _, value = line.partition(":")
+                if name in ("Rss", "Pss") and (not key or name == "Pss"):
+                    out[f"{key}{name.lower()}_mb"] += int(value.split()[0]) / 1024
+    return out
+
+
 def child(spec: dict) -> None:
     from scrapy import signals
     from scrapy.crawler import CrawlerProcess
@@ -120,17 +138,20 @@ def child(spec: dict) -> None:
     settings.set("LOG_LEVEL", "ERROR", priority="cmdline")
     if spec.get("workers") is not None:
         settings.set("EXTRACT_WORKERS", spec["workers"], priority="cmdline")
+    if spec.get("page_workers") is not None:
+        settings.set("PAGE_WORKERS", spec["page_workers"], priority="cmdline")
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(NullSpider if spec["mode"] == "null" else MemberDirectorySpider)
     state = {"pages": 0, "t0": None, "checkpoints": {}}
 
-    def cpu() -> float:
-        usage = resource.getrusage(resource.RUSAGE_SELF)
+    def cpu(who=resource.RUSAGE_SELF) -> float:
+        usage = resource.getrusage(who)
         return usage.ru_utime + usage.ru_stime
 
     def opened(spider):
         state["t0"] = time.perf_counter()
         state["cpu0"] = cpu()
+        state["child_cpu0"] = cpu(resource.RUSAGE_CHILDREN)
 
     def received(response, request, spider):
         state["pages"] += 1
@@ -139,13 +160,16 @@ def child(spec: dict) -> None:
                 "seconds": time.perf_counter() - state["t0"],
                 "rss_mb": _rss_mb(),
                 "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "workers": _children_memory_mb(),
             }
 
     def closed(spider, reason):
         state["seconds"] = time.perf_counter() - state["t0"]
         state["cpu_seconds"] = cpu() - state["cpu0"]
+        # Page workers (PAGE_WORKERS) have exited and been waited for by now: their CPU is here.
+        state["worker_cpu_seconds"] = cpu(resource.RUSAGE_CHILDREN) - state["child_cpu0"]
         state["reason"] = reason
-        state["items"] = crawler.stats.get_value("item_scraped_count", 0)
+        state["items"] = crawler.stats.get_value("listing/stored", 0)
 
     crawler.signals.connect(opened, signal=signals.spider_opened)
     crawler.signals.connect(received, signal=signals.response_received)
@@ -160,11 +184,14 @@ def child(spec: dict) -> None:
     else:
         process.start()
     state["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # An upper bound for the page worker's peak (Linux keeps the largest waited-for descendant's).
+    state["largest_child_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     state["rss_mb"] = _rss_mb()
     Path(spec["out"]).write_text(json.dumps(state))
 
 
-def run_child(mode: str, base_url: str, work: Path, pages: int, profile: str | None = None, workers: int | None = None) -> dict:
+def run_child(mode: str, base_url: str, work: Path, pages: int, profile: str | None = None, workers: int | None = None,
+              page_workers: int | None = None) -> dict:
     from crawler.run import build_job
 
     db = work / f"{mode}.db"
@@ -172,11 +199,13 @@ def run_child(mode: str, base_url: str, work: Path, pages: int, profile: str | N
         shutil.rmtree(path) if path.is_dir() else path.unlink()
     job = build_job(db, source="member_directory", base_urls={"member_directory": base_url}, fast=True, max_pages=pages)
     out = work / f"{mode}.json"
-    spec = {"job": job, "mode": mode, "base_url": base_url, "checkpoints": [CHECKPOINT, pages], "out": str(out), "profile": profile, "workers": workers}
+    spec = {"job": job, "mode": mode, "base_url": base_url, "checkpoints": [CHECKPOINT, pages], "out": str(out), "profile": profile, "workers": workers,
+            "page_workers": page_workers}
     subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)], check=True, cwd=REPO)
     result = json.loads(out.read_text())
     result["rate"] = result["pages"] / result["seconds"]
     result["cpu_ms_per_page"] = 1000 * result["cpu_seconds"] / result["pages"]
+    result["worker_cpu_ms_per_page"] = 1000 * result.get("worker_cpu_seconds", 0.0) / result["pages"]
     return result
 
 
@@ -215,6 +244,8 @@ def main() -> None:
     parser.add_argument("--server", choices=["auto", "nginx", "python"], default="auto")
     parser.add_argument("--profile", type=int, default=0, help="profile a full crawl of this many pages instead")
     parser.add_argument("--workers", type=int, default=None, help="EXTRACT_WORKERS for the full spider (default: settings)")
+    parser.add_argument("--page-workers", default=None,
+                        help="PAGE_WORKERS for the full spider, or a comma list to compare (e.g. 0,1); default: settings")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "bench-crawl")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -238,39 +269,49 @@ def main() -> None:
         with (contextlib.nullcontext(base_url) if base_url else python_server(site)) as url:
             if args.profile:
                 prof = str(args.work / "full.prof")
-                result = run_child("full", url, args.work, args.profile, profile=prof, workers=0)
+                pw = int(args.page_workers.split(",")[0]) if args.page_workers else None
+                result = run_child("full", url, args.work, args.profile, profile=prof, workers=0, page_workers=pw)
                 print(f"profiled full crawl: {result['pages']} pages at {result['rate']:.0f} pages/s (under cProfile)")
                 print("\nOwn time by area:")
                 for area, share in summarise_profile(prof)[:15]:
                     print(f"  {share:5.1f}%  {area}")
                 return
-            results = {"null": [], "full": []}
+            variants = [None] if args.page_workers is None else [int(v) for v in args.page_workers.split(",")]
+            fulls = {("full" if v is None else f"full pw={v}"): v for v in variants}
+            results = {"null": [], **{m: [] for m in fulls}}
             for _ in range(args.repeat):
-                for mode in ("null", "full"):
-                    r = run_child(mode, url, args.work, args.pages, workers=args.workers if mode == "full" else 0)
+                for mode in results:
+                    r = run_child("null" if mode == "null" else "full", url, args.work, args.pages,
+                                  workers=args.workers if mode != "null" else 0, page_workers=fulls.get(mode, 0))
                     results[mode].append(r)
                     print(f"{mode}: {r['pages']} pages in {r['seconds']:.1f}s = {r['rate']:.0f} pages/s, "
-                          f"{r['cpu_ms_per_page']:.2f} CPU ms/page, peak RSS {r['peak_rss_mb']:.0f} MB, items {r['items']}",
+                          f"{r['cpu_ms_per_page']:.2f} CPU ms/page (+{r['worker_cpu_ms_per_page']:.2f} in workers), "
+                          f"peak RSS {r['peak_rss_mb']:.0f} MB, items {r['items']}, load {os.getloadavg()[0]:.1f}",
                           file=sys.stderr, flush=True)
     best = {m: max(rs, key=lambda r: r["rate"]) for m, rs in results.items()}
-    ratio = best["full"]["rate"] / best["null"]["rate"]
+    main_full = list(fulls)[-1]
+    ratio = best[main_full]["rate"] / best["null"]["rate"]
     print("## Crawl (bench/bench_crawl.py)\n")
     print(f"Member directory of {args.firms} fictional firms served by {server} on loopback; each crawl "
           f"stops at {args.pages} pages or the end of the site; politeness lifted (fast=True); "
           f"best of {args.repeat} interleaved run(s).\n")
     cpu = {m: min(r["cpu_ms_per_page"] for r in rs) for m, rs in results.items()}
-    print("| spider | pages | pages/s (wall) | crawl-process CPU ms/page | peak RSS at 10k pages | peak RSS at end |")
-    print("|---|---|---|---|---|---|")
-    for mode in ("null", "full"):
+    wcpu = {m: min(r["worker_cpu_ms_per_page"] for r in rs) for m, rs in results.items()}
+    print("| spider | pages | pages/s (wall) | crawl-process CPU ms/page | page-worker CPU ms/page | peak RSS at 10k pages | peak RSS at end | page worker RSS (PSS) at end |")
+    print("|---|---|---|---|---|---|---|---|")
+    for mode in results:
         r = best[mode]
         at10 = r["checkpoints"].get(str(CHECKPOINT), {}).get("peak_rss_mb", float("nan"))
-        print(f"| {mode} | {r['pages']} | {r['rate']:.0f} | {cpu[mode]:.2f} | {at10:.0f} MB | {r['peak_rss_mb']:.0f} MB |")
-    print(f"\nFull extraction runs at **{ratio:.2f}x** the do-nothing spider's rate (target 0.8x); "
-          f"by CPU per page (what a core not shared with other work would give) **{cpu['null'] / cpu['full']:.2f}x**.")
+        last = r["checkpoints"].get(str(args.pages), {}).get("workers") or {}
+        worker = f"{last['rss_mb']:.0f} ({last['pss_mb']:.0f}) MB" if last.get("rss_mb") else "-"
+        print(f"| {mode} | {r['pages']} | {r['rate']:.0f} | {cpu[mode]:.2f} | {wcpu[mode]:.2f} | {at10:.0f} MB | {r['peak_rss_mb']:.0f} MB | {worker} |")
+    print(f"\nFull extraction ({main_full}) runs at **{ratio:.2f}x** the do-nothing spider's rate (target 0.8x); "
+          f"by crawl-process CPU per page **{cpu['null'] / cpu[main_full]:.2f}x**. Load average at the end: "
+          f"{os.getloadavg()[0]:.1f}. Peak RSS is the crawl process's (a page worker holds ~its own).")
     out = REPO / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "crawl.json").write_text(json.dumps({"server": server, "firms": args.firms, "pages": args.pages,
-                                                 "results": results, "ratio": ratio, "cpu_ratio": cpu["null"] / cpu["full"]}, indent=1))
+                                                 "results": results, "ratio": ratio, "cpu_ratio": cpu["null"] / cpu[main_full]}, indent=1))
 
 
 if __name__ == "__main__":

@@ -11,8 +11,10 @@ category links, CSS selectors from ``sources.yaml``) and sitemaps. ``GenericSpid
 ``crawler/spiders/generic.py``) walks any site by its links and sitemaps.
 
 A thin spider's hook (alltheplaces' habit): ``post_process_item(item, response)`` on each
-built listing. Reading a page is a pure function (``read_page``) so it can run in a worker
-process (``EXTRACT_WORKERS``) while the crawl process keeps downloading.
+built listing. Reading a page is a pure function (``read_page``) so it can run in another
+process: by default a configured source hands each detail page whole to a page worker
+(``PAGE_WORKERS``, ``crawler/handoff.py``), which reads, cleans, validates and stores it while
+the crawl process keeps downloading; ``EXTRACT_WORKERS`` (off) moves only the reading.
 """
 
 from __future__ import annotations
@@ -108,6 +110,11 @@ class ListingSpider(scrapy.Spider):
 
     name = "listing"
     source_name: str = "listing"
+    #: Detail pages may go whole to page workers (``PAGE_WORKERS``, ``crawler/handoff.py``) only
+    #: where nothing about a page's listings comes back to the crawl process: no
+    #: ``post_process_item`` override, no link decisions taken on what the page held.
+    pages_to_workers = True
+    page_handoff = None
     selectors: dict[str, str] = {}
     #: extra markers for a detail page when it has no structured data: fields that must be found
     require_any: tuple[str, ...] = ("name",)
@@ -138,12 +145,14 @@ class ListingSpider(scrapy.Spider):
     def _open_extraction(self, spider):
         import gc
 
-        extraction(self)
         # Everything loaded so far (Scrapy, lxml, the ZIP table, phone metadata) lives for the
         # whole crawl: freezing it keeps the cyclic GC from re-scanning it on every collection,
-        # which profiled as several percent of a crawl spread over random functions.
+        # which profiled as several percent of a crawl spread over random functions. Frozen
+        # before the workers fork, so they start frozen too.
         gc.collect()
         gc.freeze()
+        extraction(self)
+        self.page_handoff = page_handoff(self)
 
     def request(self, url: str, callback, priority: int = 0, **kwargs) -> Request:
         return CrawlRequest(url, callback=callback, errback=self.on_error, priority=priority, **kwargs)
@@ -185,17 +194,24 @@ class ListingSpider(scrapy.Spider):
             }
         return self._reader_spec
 
-    async def parse_listing(self, response: Response):
+    def parse_listing(self, response: Response):
         """A detail page -> one listing per organisation found (or one from selectors).
 
-        The reading itself (``read_page``) runs in the extraction worker process when
-        ``EXTRACT_WORKERS`` is set, so parsing uses the second core while this process keeps
-        downloading; either way the same function reads the page.
+        With page workers (``PAGE_WORKERS``) the page is handed to a worker process, which reads,
+        cleans, validates and stores its listings, and nothing comes back through Scrapy;
+        otherwise the listings are read here (``read_response``, or in an ``EXTRACT_WORKERS``
+        process) and go through the item pipelines. Both run the same functions.
         """
+        if self.page_handoff is not None and isinstance(response, TextResponse):
+            self.page_handoff.send(response, fetched_now())  # the worker counts page/detail
+            return ()
         self.count("page/detail")
         if not isinstance(response, TextResponse):
             self.count("page/not_html")
-            return
+            return ()
+        return self._listings_here(response)
+
+    async def _listings_here(self, response: TextResponse):
         result = await extraction(self).read(response, self.reader_spec())
         for key, n in result["counts"].items():
             self.count(key, n)
@@ -234,16 +250,37 @@ def page_of(response: TextResponse) -> dict:
             "flags": list(response.flags)}
 
 
-def read_page(page: dict, spec: dict) -> dict:
-    """``read_response`` on a page sent as plain data (``page_of``) to a worker process."""
-    from scrapy.http import HtmlResponse
+def read_page(page: dict, spec: dict, fetched_at: str | None = None) -> dict:
+    """``read_response`` on a page sent as plain data (``page_of``) to a worker process.
+
+    The response is rebuilt as the class Scrapy chose for it (``kind``; HTML when not said), so
+    its encoding is decided the same way as in the crawl process.
+    """
+    from scrapy import http
 
     headers = {"Content-Type": page["content_type"]} if page.get("content_type") else {}
-    response = HtmlResponse(page["url"], status=page["status"], body=page["body"], headers=headers, flags=page.get("flags"))
-    return read_response(response, spec)
+    cls = getattr(http, page.get("kind") or "HtmlResponse", None)
+    if not (isinstance(cls, type) and issubclass(cls, TextResponse)):
+        cls = http.HtmlResponse
+    response = cls(page["url"], status=page["status"], body=page["body"], headers=headers, flags=page.get("flags"))
+    return read_response(response, spec, fetched_at)
 
 
-def read_response(response: TextResponse, spec: dict) -> dict:
+_clock = [-1, ""]
+
+
+def fetched_now() -> str:
+    """When a page was fetched, as stored in ``listings.fetched_at`` (UTC, to the second; made
+    once a second, as the crawl process stamps every page it hands to a worker)."""
+    import time
+
+    second = int(time.time())
+    if second != _clock[0]:
+        _clock[:] = second, dt.datetime.fromtimestamp(second, dt.timezone.utc).isoformat(timespec="seconds")
+    return _clock[1]
+
+
+def read_response(response: TextResponse, spec: dict, fetched_at: str | None = None) -> dict:
     """One detail page -> listing rows and the problem counters it raised (pure: no spider).
 
     ``spec``: see ``ListingSpider.reader_spec``. In-process, the response Scrapy parsed is read
@@ -276,7 +313,7 @@ def read_response(response: TextResponse, spec: dict) -> dict:
     for syntax in syntaxes:
         counts[f"page/syntax/{syntax}"] += 1
     rows = []
-    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    now = fetched_at or fetched_now()
     sha = hashlib.sha256(response.body).hexdigest()
     # A source served from a base URL given at run time (the sample sites, on a free port each
     # run) keys its listings by the path under that base, so ids survive a change of port.
@@ -314,9 +351,9 @@ def fill(fields: dict, response: Response, spec: dict) -> None:
         parse.generic_fill(fields, response.selector)
 
 
-def _read_safely(reader, page, spec: dict) -> dict:
+def _read_safely(reader, page, spec: dict, *args) -> dict:
     try:
-        return reader(page, spec)
+        return reader(page, spec, *args)
     except Exception as exc:  # a page that breaks the reader is counted, the crawl goes on
         from collections import Counter
 
@@ -362,6 +399,29 @@ class Extraction:
         if self.pool is not None:
             self.pool.shutdown(wait=True)
             self.pool = None
+
+
+def page_handoff(spider):
+    """The spider's page workers (``PAGE_WORKERS``), or None where pages are read in-process.
+
+    Only for spiders that allow it (``pages_to_workers``) and crawls that store listings (the
+    store pipeline on): the worker stores what it reads, so a crawl without the store pipeline
+    keeps its items in Scrapy.
+    """
+    settings = spider.settings
+    workers = settings.getint("PAGE_WORKERS", 0)
+    own_hook = type(spider).post_process_item is not ListingSpider.post_process_item
+    pipelines = settings.getdict("ITEM_PIPELINES")
+    if workers <= 0 or not spider.pages_to_workers or own_hook or pipelines.get("crawler.pipelines.store.StorePipeline") is None:
+        return None
+    from scrapy import signals
+
+    from crawler.handoff import PageHandoff
+
+    handoff = PageHandoff(spider.reader_spec(), settings.get("WORK_DB") or "var/work.db", spider.crawler.stats, workers)
+    # The store pipeline closes it before writing the run row; this is the safety net.
+    spider.crawler.signals.connect(lambda spider: handoff.close(), signal=signals.spider_closed, weak=False)
+    return handoff
 
 
 def extraction(spider) -> Extraction:

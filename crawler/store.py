@@ -24,6 +24,7 @@ JSON_COLUMNS = ("products", "categories", "problems")
 PROBLEM_PREFIXES = (
     "page/", "listing/problem/", "httperror/response_ignored_status_count/", "downloader/exception_type_count/",
     "retry/reason_count/", "retry/max_reached", "robotstxt/forbidden", "trap/", "request/", "spider_exceptions/",
+    "listing/error/",
 )
 
 

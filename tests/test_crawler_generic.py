@@ -127,3 +127,36 @@ def test_crawl_runs_row_carries_the_counts(chamber):
     row = next(chamber["db"]["crawl_runs"].rows)
     assert row["listings"] == len(chamber["rows"]) and row["pages"] >= 25
     assert json.loads(row["problems"]) == chamber["run"]["problems"]
+
+
+
+def _org_page(name: str, zip_code: str) -> str:
+    data = {"@context": "https://schema.org", "@type": "Organization", "name": name, "telephone": "+1 209 555 0100",
+            "address": {"@type": "PostalAddress", "postalCode": zip_code, "addressRegion": "CA"}}
+    return f'<html><head><script type="application/ld+json">{json.dumps(data)}</script></head><body>{name}</body></html>'
+
+
+def test_repeated_organisation_is_kept_once_across_a_resume(tmp_path):
+    """What generic mode remembers (organisations stored, empty pages per URL pattern) survives a
+    stop and --resume: an organisation first stored before the stop is not stored again from a
+    page the resumed crawl reads. (On the start page it would be masked: resume re-reads it.)"""
+    site = tmp_path / "site"
+    site.mkdir()
+    links = ["a.html"] + [f"p{i}.html" for i in range(6)] + ["b.html"]
+    (site / "index.html").write_text("<html><body>" + "".join(f'<a href="/{l}">{l}</a>' for l in links) + "</body></html>")
+    (site / "a.html").write_text(_org_page("Repeat Co", "95340"))
+    (site / "b.html").write_text(_org_page("Repeat Co", "95340"))
+    for i in range(6):
+        (site / f"p{i}.html").write_text(_org_page(f"Firm {i}", f"9530{i}"))
+    one_at_a_time = dict(SETTINGS, CONCURRENT_REQUESTS=1, CONCURRENT_REQUESTS_PER_DOMAIN=1)
+    db_path = tmp_path / "work.db"
+    with serving(site) as (base, hits):
+        first = crawl(db_path, start_url=base + "/", source="tiny", fast=True, settings=one_at_a_time, max_pages=6)
+        assert first["status"] == "stopped" and "/a.html" in hits and "/b.html" not in hits, "stopped between a and b"
+        resumed = crawl(db_path, start_url=base + "/", source="tiny", fast=True, settings=one_at_a_time, resume=True)
+        assert "/b.html" in hits
+    assert resumed["status"] == "finished"
+    db = sqlite_utils.Database(db_path)
+    assert [r["url"] for r in db["listings"].rows_where("name = 'Repeat Co'")] == [base + "/a.html"]
+    assert resumed["problems"]["page/org_repeated"] == 1
+    assert db["listings"].count == 7

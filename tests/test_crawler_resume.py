@@ -36,17 +36,21 @@ def _check_complete(db_path, expected):
     return db
 
 
-def test_sigterm_then_resume(tmp_path, sample_root):
+@pytest.mark.parametrize("page_workers", [1, 0], ids=["page-worker", "in-process"])
+def test_sigterm_then_resume(tmp_path, sample_root, page_workers):
+    """Both detail-page paths: in a page worker (the default) and through Scrapy's pipelines."""
     db_path = tmp_path / "work.db"
     expected = _expected_urls(sample_root)
+    settings = dict(POLITE_BUT_QUICK, PAGE_WORKERS=page_workers)
     with served(sample_root) as bases:
-        job = start_and_stop(db_path, "member_directory", bases, signal.SIGTERM, after_listings=12, settings=POLITE_BUT_QUICK, timeout=30)
+        job = start_and_stop(db_path, "member_directory", bases, signal.SIGTERM, after_listings=12, settings=settings, timeout=30)
         db = sqlite_utils.Database(db_path)
         stopped = db["crawl_runs"].get(job["run_id"])
         assert stopped["status"] == "stopped" and stopped["finish_reason"] == "shutdown"
         before = listing_count(db_path)
         assert 12 <= before < len(expected)
-        resumed = crawl(db_path, source="member_directory", base_urls=bases, resume=True, fast=True)
+        resumed = crawl(db_path, source="member_directory", base_urls=bases, resume=True, fast=True,
+                        settings={"PAGE_WORKERS": page_workers})
     assert resumed["status"] == "finished"
     _check_complete(db_path, expected)
     # Resumed, not restarted: the second run fetched only what the first had not.

@@ -37,10 +37,18 @@ class StorePipeline:
 
     def process_item(self, item):
         self.store.add(item)
+        self.crawler.stats.inc_value("listing/stored")
         return item
 
     def close_spider(self):
         self.store.flush()
+        # Listings stored by page workers (crawler/handoff.py): all of them are in, and counted
+        # in the stats, before the run row is written.
+        handoff = getattr(self.crawler.spider, "page_handoff", None)
+        if handoff is not None:
+            handoff.close()
+            self.store.stored += handoff.stored
+            self.store.invalid += handoff.invalid
 
     def spider_closed(self, spider, reason):
         stats = self.crawler.stats.get_stats()

@@ -81,16 +81,25 @@ class ValidatePipeline:
         normalise.registered_domain("http://example.com")
 
     def process_item(self, item):
-        problems = list(item.get("problems") or [])
-        problems.extend(p for p in problems_of(item) if p not in problems)
-        item["problems"] = problems
-        if any(p in INVALID_REASONS for p in problems):
-            item["validation_status"] = "invalid"
-        elif problems:
-            item["validation_status"] = "warning"
-        else:
-            item["validation_status"] = "ok"
-        self.stats.inc_value(f"listing/status/{item['validation_status']}")
-        for problem in problems:
-            self.stats.inc_value(f"listing/problem/{problem}")
+        validate_item(item, self.stats.inc_value)
         return item
+
+
+def validate_item(item, count) -> None:
+    """Add the listing's faults to its ``problems``, set ``validation_status``, count both.
+
+    ``count(key)`` increments a counter: Scrapy's stats in the pipeline, the page worker's own
+    counters when the whole detail-page path runs outside Scrapy (``crawler/handoff.py``).
+    """
+    problems = list(item.get("problems") or [])
+    problems.extend(p for p in problems_of(item) if p not in problems)
+    item["problems"] = problems
+    if any(p in INVALID_REASONS for p in problems):
+        item["validation_status"] = "invalid"
+    elif problems:
+        item["validation_status"] = "warning"
+    else:
+        item["validation_status"] = "ok"
+    count(f"listing/status/{item['validation_status']}")
+    for problem in problems:
+        count(f"listing/problem/{problem}")

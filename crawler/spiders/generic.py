@@ -8,7 +8,8 @@ structured data give no listing (there are no selectors for a site never seen).
 Traps: link patterns (the URL path with numbers masked, plus query keys) whose pages keep
 yielding nothing are capped (``GENERIC_TRAP_LIMIT`` pages each), which ends calendar-style
 infinite links; ``GENERIC_DEPTH_LIMIT`` bounds the rest. Both are counted under ``trap/``.
-The site's own organisation, repeated on every page, is kept once (``page/org_repeated``).
+The site's own organisation, repeated on every page, is kept once (``page/org_repeated``), also
+across a stop and ``--resume`` (both memories live in ``spider.state``, which JOBDIR keeps).
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ def url_pattern(url: str) -> str:
 class GenericSpider(DirectorySpider):
     name = "generic"
     generic_fallbacks = True
+    # Which links to follow depends on what each page held (traps), and repeated organisations
+    # are dropped here: the page's listings must come back to this process.
+    pages_to_workers = False
 
     def __init__(self, *args, start_url: str | None = None, **kwargs):
         if start_url:
@@ -48,8 +52,27 @@ class GenericSpider(DirectorySpider):
         self.allowed_domains = sorted(h for h in hosts if h)
         # LinkExtractor's allow_domains compares host:port, so same-site is checked here instead.
         self.links = LinkExtractor(unique=True)
-        self.empty_pages: Counter[str] = Counter()
-        self.orgs_seen: set[tuple[str, str]] = set()
+
+    # What generic mode remembers between pages must survive a stop and ``--resume``: Scrapy's
+    # SpiderState extension pickles ``spider.state`` into JOBDIR on a clean close and loads it
+    # back at open, so both live there (a plain dict when there is no JOBDIR). Kept in memory
+    # only, a resumed crawl stored the site's own organisation again from the first page that
+    # repeats it and restarted every trap count.
+
+    def _kept(self) -> dict:
+        if getattr(self, "state", None) is None:
+            self.state = {}
+        return self.state
+
+    @property
+    def orgs_seen(self) -> set[tuple[str, str]]:
+        """Organisations already stored, by (name key, ZIP or phone digits)."""
+        return self._kept().setdefault("orgs_seen", set())
+
+    @property
+    def empty_pages(self) -> Counter[str]:
+        """Pages that gave no listing, by URL pattern (the trap cap counts these)."""
+        return self._kept().setdefault("empty_pages", Counter())
 
     def start_callback(self):
         return self.parse_page
@@ -89,11 +112,12 @@ class GenericSpider(DirectorySpider):
 
     async def parse_page(self, response):
         found = 0
-        async for item in self.parse_listing(response):
-            found += 1
-            yield item
+        listings = self.parse_listing(response)  # counts the page; () when it is not HTML
         if not isinstance(response, TextResponse):
             return
+        async for item in listings:
+            found += 1
+            yield item
         if not found:
             self.empty_pages[url_pattern(response.url)] += 1
         depth = response.meta.get("depth", 0)

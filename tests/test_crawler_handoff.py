@@ -1,0 +1,159 @@
+"""Detail pages handed whole to a worker process (``PAGE_WORKERS``, crawler/handoff.py).
+
+The worker path must give the listings the in-process path gives (checked on both sample
+sources, every column but the times and run id), count the same problems, and lose nothing
+when the worker dies part-way (killed here, both under a real crawl and with the hand-off driven
+directly, where the kill surely lands before the worker committed).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+from collections import Counter
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from scrapy.http import HtmlResponse, TextResponse
+
+from crawler.base import read_page, read_response
+from crawler.handoff import ItemPath, PageHandoff, decode_page, encode_page
+from crawler.run import build_job, command, crawl
+
+from .crawl_kill import listing_count
+from .sites.sample import sample_site, served
+
+CHAMBER = Path(__file__).parent / "sites" / "chamber"
+VOLATILE = {"fetched_at", "first_seen_at", "changed_at", "crawl_run_id"}
+SPEC = {"source": "chamber", "selectors": {}, "accepts_unstructured": False, "generic_fallbacks": True,
+        "run_id": "test-run", "id_base": None}
+
+
+def rows_of(db_path, source=None) -> dict[str, dict]:
+    conn = sqlite3.connect(db_path)
+    conn.row_factory = sqlite3.Row
+    where, args = ("where source = ?", [source]) if source else ("", [])
+    rows = {r["listing_id"]: {k: r[k] for k in r.keys() if k not in VOLATILE} for r in conn.execute(f"select * from listings {where}", args)}
+    conn.close()
+    return rows
+
+
+def run_stats(db_path, run_id) -> dict:
+    conn = sqlite3.connect(db_path)
+    stats = json.loads(conn.execute("select stats from crawl_runs where run_id = ?", [run_id]).fetchone()[0])
+    conn.close()
+    return stats
+
+
+@pytest.fixture(scope="module")
+def sample_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("sample")
+
+
+def test_worker_path_stores_what_the_in_process_path_stores(sample_root, tmp_path):
+    runs = {}
+    with served(sample_root) as bases:
+        for workers in (0, 1):
+            for source in ("member_directory", "ppe_marketplace"):
+                runs[workers, source] = crawl(tmp_path / f"w{workers}.db", source=source, base_urls=bases, fast=True,
+                                              settings={"PAGE_WORKERS": workers})
+    for source in ("member_directory", "ppe_marketplace"):
+        here, worker = runs[0, source], runs[1, source]
+        assert here["status"] == worker["status"] == "finished"
+        # The same listings, field for field (raw structured data, problems, validation too).
+        expected = rows_of(tmp_path / "w0.db", source)
+        assert expected and rows_of(tmp_path / "w1.db", source) == expected
+        # The same counters in the run row, and the same listing totals.
+        assert worker["problems"] == here["problems"]
+        assert (worker["listings"], worker["invalid"], worker["pages"]) == (here["listings"], here["invalid"], here["pages"])
+        # ... and the worker really did the work: no item went through Scrapy.
+        stats = run_stats(tmp_path / "w1.db", worker["run_id"]), run_stats(tmp_path / "w0.db", here["run_id"])
+        assert "item_scraped_count" not in stats[0] and stats[1]["item_scraped_count"] == here["listings"]
+        assert stats[0]["listing/stored"] == stats[1]["listing/stored"] == here["listings"]
+
+
+def _chamber_pages(copies: int) -> list[TextResponse]:
+    """Chamber pages as Scrapy would hand them over, each under ``copies`` URLs; plus hard ones."""
+    pages = []
+    for i in range(copies):
+        for path in sorted((CHAMBER / "business").glob("*.html")):
+            pages.append(HtmlResponse(f"http://chamber.test/{i}/{path.name}", body=path.read_bytes(), status=200))
+    legacy = (CHAMBER / "legacy" / "cafe-ole.html").read_bytes()  # windows-1252, no charset
+    pages.append(HtmlResponse("http://chamber.test/legacy/cafe-ole", body=legacy, headers={"Content-Type": "text/html"}))
+    whole = (CHAMBER / "business" / "101-valley-crate.html").read_bytes()
+    pages.append(HtmlResponse("http://chamber.test/cut", body=whole[: len(whole) // 2], flags=["dataloss"]))
+    pages.append(HtmlResponse("http://chamber.test/gone", body=whole, status=404))
+    pages.append(TextResponse("http://chamber.test/plain.txt", body=b"no markup here", headers={"Content-Type": "text/plain"}))
+    return pages
+
+
+def test_a_page_reads_the_same_after_crossing_to_a_worker():
+    for response in _chamber_pages(1):
+        seq, page, fetched_at = decode_page(encode_page(7, response, "2026-01-01T00:00:00+00:00"))
+        assert seq == 7
+        assert read_page(page, SPEC, fetched_at) == read_response(response, SPEC, fetched_at), response.url
+
+
+class Stats:
+    def __init__(self):
+        self.values = Counter()
+
+    def inc_value(self, key, n=1):
+        self.values[key] += n
+
+
+def test_a_killed_worker_loses_nothing(tmp_path):
+    """The worker is killed with pages it has not committed; the crawl process stores them."""
+    pages = _chamber_pages(20)
+    reference = ItemPath(SPEC, tmp_path / "reference.db")
+    for seq, response in enumerate(pages, 1):
+        reference.handle(encode_page(seq, response, "2026-01-01T00:00:00+00:00"))
+    reference.store.close()
+    expected = rows_of(tmp_path / "reference.db")
+
+    stats = Stats()
+    handoff = PageHandoff(SPEC, tmp_path / "work.db", stats, workers=1)
+    worker = handoff.workers[0].proc
+    half = len(pages) // 2
+    for response in pages[:half]:
+        handoff.send(response, "2026-01-01T00:00:00+00:00")
+    os.kill(worker.pid, signal.SIGKILL)  # at once: well inside its one-second commit interval
+    worker.join(timeout=10)
+    for response in pages[half:]:
+        handoff.send(response, "2026-01-01T00:00:00+00:00")
+    handoff.close()
+    assert stats.values["page/page_worker_lost"] == 1
+    assert rows_of(tmp_path / "work.db") == expected
+    assert handoff.stored >= len(expected) == reference.counts["listing/stored"]
+    # Page problems were counted (the cut, the 404, the guessed charset), whoever read the page.
+    for key in ("page/truncated_body", "page/charset_guessed", "listing/problem/http_status: not 2xx"):
+        assert stats.values[key] >= reference.counts[key] >= 1, key
+
+
+def test_a_worker_killed_under_a_real_crawl_loses_nothing(sample_root, tmp_path):
+    db = tmp_path / "work.db"
+    settings = {"DOWNLOAD_DELAY": 0.05, "CONCURRENT_REQUESTS_PER_DOMAIN": 1, "AUTOTHROTTLE_ENABLED": False,
+                "RANDOMIZE_DOWNLOAD_DELAY": False, "PAGE_WORKERS": 1}
+    expected = {l["url"] for firm in map(json.loads, (sample_site(sample_root) / "truth.jsonl").open())
+                for l in firm["listings"] if l["source"] == "member_directory"}
+    with served(sample_root) as bases:
+        job = build_job(db, source="member_directory", base_urls=bases, settings=settings)
+        proc = subprocess.Popen(command(job), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while listing_count(db) < 5 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        assert len(children) == 1, "one page worker"
+        os.kill(int(children[0]), signal.SIGKILL)
+        assert proc.wait(timeout=120) == 0
+    run = json.loads(json.dumps(sqlite3.connect(db).execute(
+        "select status, listings, problems from crawl_runs where run_id = ?", [job["run_id"]]).fetchone()))
+    assert run[0] == "finished"
+    assert json.loads(run[2])["page/page_worker_lost"] == 1
+    paths = [urlsplit(r["url"]).path for r in rows_of(db).values()]
+    assert len(paths) == len(set(paths)) and set(paths) == expected
