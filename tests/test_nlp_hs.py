@@ -200,6 +200,24 @@ def test_calibration_map_reads_length_and_neighbour():
     assert not np.allclose(cal(q, np.full(len(q), 0.4), 8), cal(q, np.full(len(q), 0.95), 8))
 
 
+def test_batched_features_equal_one_text_at_a_time(hinter, monkeypatch):
+    """Candidates are built for a whole batch at once (in blocks): no text may see another's rows."""
+    from nlp.hs import ranker
+
+    texts = ["Stainless steel commercial kitchen sinks", "Gloves of vulcanized rubber, powder-free, for "
+             "medical examination", "almonds", "Polyethylene pump bottles for lotion, 250 ml", "qwzx plorb"]
+    vecs = hinter.encoder.encode(texts)
+    monkeypatch.setattr(ranker, "CHUNK", 2)
+    batch = ranker.build_candidates(hinter.index, texts, vecs, hinter.lexicon)
+    for i, t in enumerate(texts):
+        one = ranker.build_candidates(hinter.index, [t], vecs[i : i + 1], hinter.lexicon)[0]
+        assert one.heads == batch[i].heads
+        np.testing.assert_allclose(one.X, batch[i].X, rtol=1e-5, atol=1e-6)
+    scored = hinter.ranker.scores_batch(batch)
+    for c, conf in zip(batch, scored):
+        np.testing.assert_allclose(conf, hinter.ranker.scores(c.X, c.n_words)[1], rtol=1e-9)
+
+
 def test_code_in_text_wins(hinter):
     hints = hinter.hint(["Visors, HTS 3926.20.9050"])[0]
     assert hints[0]["method"] == "code-in-text" and hints[0]["hs6"] == "392620"

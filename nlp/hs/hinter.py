@@ -85,19 +85,19 @@ class Hinter:
         vecs = self.encoder.encode(model_texts)
         excl = None if exclude_groups is None else [exclude_groups[i] for i in todo]
         cands = build_candidates(self.index, model_texts, vecs, self.lexicon, excl)
-        for i, text, c in zip(todo, model_texts, cands):
-            results[i] = self._hints_for(text, c, top, register)
+        if self.ranker is not None:
+            confs = self.ranker.scores_batch(cands, register)
+        else:
+            confs = [fallback_scores(c.X) for c in cands]
+        for i, text, c, conf in zip(todo, model_texts, cands, confs):
+            results[i] = self._hints_for(text, c, top, conf)
             if len(texts[i]) > MAX_CHARS:
                 for h in results[i]:
                     h["explanation"] += f" [text cut to its first {MAX_CHARS:,} of {len(texts[i]):,} characters]"
         return results
 
-    def _hints_for(self, text: str, c, top: int, register: str = "firm") -> list[dict]:
+    def _hints_for(self, text: str, c, top: int, conf: np.ndarray) -> list[dict]:
         ix = self.index
-        if self.ranker is not None:
-            _, conf = self.ranker.scores(c.X, c.n_words, register)
-        else:
-            conf = fallback_scores(c.X)
         order = np.argsort(-conf)
         hints: list[dict] = []
         written = [k for k in find_codes(text) if k["valid"]]
