@@ -13,13 +13,17 @@ one is close, and to fall back on the nomenclature text for headings the corpus 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from .encoder import get_encoder
+
 FEATURES = [
     "enc_head", "enc_sub", "enc_rank", "tfidf", "tfidf_rank", "knn_max", "knn_vote", "knn_top1",
     "nn_sim", "nn_gap", "seen", "lex", "lex_any", "chap_vote", "chap_enc", "enc_margin", "knit_agree",
+    "head_enc", "head_knn",
 ]
 _KNIT_WORDS = {"knit", "knitted", "knitting", "crochet", "crocheted", "jersey", "fleece", "interlock", "rib-knit"}
 _WOVEN_WORDS = {"woven", "weave", "twill", "poplin", "denim", "canvas", "oxford", "chambray", "broadcloth"}
@@ -39,9 +43,31 @@ def word_count(text: str) -> int:
     return len(text.split())
 
 
+# The head phrase of a long description: the words before the first "of / for / with / , ..."
+# ("Gloves of vulcanized rubber, for surgical use" -> "Gloves"). In customs language the head
+# names the article and the rest its material, use or construction, which can pull the whole-text
+# vector towards another heading (a ruling's "for use in wine making" towards wine).
+_HEAD_SPLIT = re.compile(r"\s*[,;:(\[]|\s+(?:of|for|with|from|in|on|used|which|that|having|containing|"
+                         r"consisting|composed|made|designed|intended|suitable|put up)\s+", re.I)
+HEAD_MIN_WORDS = 10  # shorter texts are read whole (6 measured: CBP validation up, hs_dev CV down 2 rows)
+
+
+def head_phrase(text: str) -> str | None:
+    """The head phrase of a text of ``HEAD_MIN_WORDS`` words or more, or None."""
+    n = word_count(text)
+    if n < HEAD_MIN_WORDS:
+        return None
+    m = _HEAD_SPLIT.search(text)
+    if not m or m.start() == 0:
+        return None
+    head = text[: m.start()].strip()
+    return head if head and word_count(head) < n else None
+
+
 K_NEIGHBOURS = 15
 TAU = 0.05
 N_ENC, N_TFIDF = 12, 8
+N_HEAD = 4  # candidates from the head phrase's encoder match
 
 
 @dataclass
@@ -108,31 +134,50 @@ def _build_block(index, texts, vecs, lexicon, exclude_groups) -> list[Candidates
     top1 = np.full(n, -1)
     hidden = np.full(n, -1)  # the unseen-heading drill: this row's heading has no examples
     nbr = sims = w = None
+    # Head phrases of long texts, embedded apart (the encoder's cache serves repeats).
+    hp = [head_phrase(t) for t in texts]
+    hp_rows = np.array([i for i, h in enumerate(hp) if h], dtype=int)
+    head_enc = enc
+    if len(hp_rows):
+        hv = get_encoder().encode([hp[i] for i in hp_rows])
+        head_enc = enc.copy()
+        head_enc[hp_rows] = np.maximum(hv @ index.E_head.T,
+                                       np.maximum.reduceat(hv @ index.E_sub.T, index.sub_start, axis=1))
+        cand[hp_rows[:, None], np.argpartition(-head_enc[hp_rows], N_HEAD - 1, axis=1)[:, :N_HEAD]] = True
+    head_knn = knn_max
     if len(index.examples) > 0:
         S_ex = vecs @ index.E_ex.T
+        hidden_ex = None
         if exclude_groups is not None:
             groups = np.array([e.get("group", "") for e in index.examples])
+            hidden_ex = np.zeros(S_ex.shape, dtype=bool)
             for i, g in enumerate(exclude_groups):
                 if isinstance(g, tuple):  # ("hs4", code): hide the whole heading (unseen-heading drill)
                     hidden[i] = index.head_pos[g[1]]
-                    S_ex[i, index.ex_head == hidden[i]] = -1.0
+                    hidden_ex[i] = index.ex_head == hidden[i]
                 elif g:
-                    S_ex[i, groups == g] = -1.0
-        k = min(K_NEIGHBOURS, S_ex.shape[1])
-        part = np.argpartition(-S_ex, k - 1, axis=1)[:, :k]
-        vals = np.take_along_axis(S_ex, part, axis=1)
-        order = np.argsort(-vals, axis=1, kind="stable")
-        nbr = np.take_along_axis(part, order, axis=1)       # (n, k) best first
-        sims = np.take_along_axis(vals, order, axis=1)
+                    hidden_ex[i] = groups == g
+            S_ex[hidden_ex] = -1.0
+        nbr, sims = _nearest(S_ex)
         nn_sim = sims[:, 0]
         nh = index.ex_head[nbr]
         top1 = nh[:, 0]
         w = np.exp((sims - nn_sim[:, None]) / TAU)
         w /= w.sum(axis=1, keepdims=True)
-        rk = np.repeat(rix, k)
+        rk = np.repeat(rix, nbr.shape[1])
         np.add.at(knn_vote, (rk, nh.ravel()), w.ravel())
         np.maximum.at(knn_max, (rk, nh.ravel()), sims.ravel())
         cand[rix[:, None], nh[:, :8]] = True
+        head_knn = knn_max
+        if len(hp_rows):
+            S_hx = hv @ index.E_ex.T
+            if hidden_ex is not None:
+                S_hx[hidden_ex[hp_rows]] = -1.0
+            hn, hs = _nearest(S_hx)
+            head_knn = knn_max.copy()
+            head_knn[hp_rows] = 0.0
+            hr = np.repeat(hp_rows, hn.shape[1])
+            np.maximum.at(head_knn, (hr, index.ex_head[hn].ravel()), hs.ravel())
     seen = np.zeros(H, dtype=bool)
     seen[index.ex_head] = True
     lex = np.zeros((n, H), dtype=np.float32)
@@ -165,6 +210,7 @@ def _build_block(index, texts, vecs, lexicon, exclude_groups) -> list[Candidates
         nn_sim[rows], np.where(kmax > 0, nn_sim[rows] - kmax, 1.0), seen[heads] & (heads != hidden[rows]),
         np.minimum(lex[rows, heads], 4.0), lex_any[rows], chap_vote[rows, cp], chap_enc[rows, cp],
         enc.max(axis=1)[rows] - enc[rows, heads], knit[rows] * index.head_knit[heads],
+        head_enc[rows, heads], head_knn[rows, heads],
     ]).astype(np.float32)
     bounds = np.searchsorted(rows, np.arange(n + 1))
     out = []
@@ -176,6 +222,15 @@ def _build_block(index, texts, vecs, lexicon, exclude_groups) -> list[Candidates
                                          w[i] if w is not None else None, lex_sub[i]),
                               lex_terms[i], nb, word_count(texts[i])))
     return out
+
+
+def _nearest(S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the ``K_NEIGHBOURS`` best columns and their values, best first."""
+    k = min(K_NEIGHBOURS, S.shape[1])
+    part = np.argpartition(-S, k - 1, axis=1)[:, :k]
+    vals = np.take_along_axis(S, part, axis=1)
+    order = np.argsort(-vals, axis=1, kind="stable")
+    return np.take_along_axis(part, order, axis=1), np.take_along_axis(vals, order, axis=1)
 
 
 class _Neighbours:
