@@ -3,7 +3,7 @@
 For each text, candidate headings come from four searches (encoder over heading and subheading
 texts, TF-IDF over headings, nearest labelled examples, lexicon terms). Each candidate gets the
 features below; a model trained on the project's corpus (``train.py``) turns them into the
-probability that the candidate is the right heading, then an isotonic map fitted on held-out
+probability that the candidate is the right heading, then a calibration map fitted on held-out
 folds makes that probability honest. The nearest-example features are *gated*: ``nn_gap`` says
 how far the best example of this heading is from the best example of any heading, and ``seen``
 whether the heading has examples at all, so the model learns to trust the neighbours only when

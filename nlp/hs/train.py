@@ -1,9 +1,10 @@
 """``python -m nlp.hs.train``: fit the gated ranker on the project's corpus and save it.
 
-Reproducible in one command: reads only project files (``nlp/data/hs/corpus``, ``lexicon.jsonl``,
-the nomenclature), writes ``nlp/data/hs/ranker.json`` (coefficients, isotonic map, metadata and
-the cross-validated figures) and ``nlp/data/hs/embeddings.npz`` (float16 vectors of the fixed
-texts, so a fresh clone does not re-embed ~10,000 texts at first use).
+Reproducible in one command: reads project files (``nlp/data/hs/corpus``, ``lexicon.jsonl``,
+the nomenclature; plus the CBP validation file for the customs calibration), writes
+``nlp/data/hs/ranker.json`` (coefficients, calibration map, metadata and the cross-validated
+figures) and ``nlp/data/hs/embeddings.npz`` (float16 vectors of the fixed texts, so a fresh clone
+does not re-embed ~10,000 texts at first use).
 
 Protocol: every corpus row is a query whose neighbour features come from the *other* groups
 (leave-one-group-out), so a row never finds itself or its rewordings. A 5-fold grouped split of
