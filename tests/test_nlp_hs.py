@@ -6,6 +6,7 @@ import csv
 import io
 import json
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -173,6 +174,48 @@ def test_hint_shape_confidence_and_uncertain_flag(hinter):
         assert confs == sorted(confs, reverse=True)
     assert out[0][0]["hs4"] == "7324"
     assert out[3][0]["uncertain"]  # gibberish must not look like a fact
+
+
+def test_register_changes_confidence_not_order(hinter):
+    """The customs register re-maps confidence (fitted on customs rows) but never re-ranks."""
+    text = ["Gloves of vulcanized rubber, powder-free, for medical examination, in boxes of 100"]
+    firm, customs = hinter.hint(text)[0], hinter.hint(text, register="customs")[0]
+    assert [h["hs6"] for h in firm] == [h["hs6"] for h in customs]
+    assert [h["confidence"] for h in customs] == sorted((h["confidence"] for h in customs), reverse=True)
+    with pytest.raises(ValueError, match="register"):
+        hinter.hint(text, register="legal")
+
+
+def test_calibration_map_reads_length_and_neighbour():
+    """The firm map is a function of the logit, word count and nearest example, monotone in the logit."""
+    from nlp.hs.hinter import RANKER_FILE
+    from nlp.hs.ranker import Ranker
+
+    cal = Ranker.load(RANKER_FILE).calibration
+    q = np.linspace(0.05, 0.95, 19)
+    for nn in (0.4, 0.7, 0.95):
+        for nw in (2, 8, 20):
+            p = cal(q, np.full(len(q), nn), nw)
+            assert np.all((p >= 0) & (p <= 1)) and np.all(np.diff(p) > 0), (nn, nw)
+    assert not np.allclose(cal(q, np.full(len(q), 0.4), 8), cal(q, np.full(len(q), 0.95), 8))
+
+
+def test_batched_features_equal_one_text_at_a_time(hinter, monkeypatch):
+    """Candidates are built for a whole batch at once (in blocks): no text may see another's rows."""
+    from nlp.hs import ranker
+
+    texts = ["Stainless steel commercial kitchen sinks", "Gloves of vulcanized rubber, powder-free, for "
+             "medical examination", "almonds", "Polyethylene pump bottles for lotion, 250 ml", "qwzx plorb"]
+    vecs = hinter.encoder.encode(texts)
+    monkeypatch.setattr(ranker, "CHUNK", 2)
+    batch = ranker.build_candidates(hinter.index, texts, vecs, hinter.lexicon)
+    for i, t in enumerate(texts):
+        one = ranker.build_candidates(hinter.index, [t], vecs[i : i + 1], hinter.lexicon)[0]
+        assert one.heads == batch[i].heads
+        np.testing.assert_allclose(one.X, batch[i].X, rtol=1e-5, atol=1e-6)
+    scored = hinter.ranker.scores_batch(batch)
+    for c, conf in zip(batch, scored):
+        np.testing.assert_allclose(conf, hinter.ranker.scores(c.X, c.n_words)[1], rtol=1e-9)
 
 
 def test_code_in_text_wins(hinter):

@@ -40,8 +40,11 @@ def hs_hint(text=None, input_file=None, top=5, out=None) -> int:
     return n
 
 
-def hs_eval(labels) -> dict:
-    """Accuracy and calibration of the hinter and of the two baselines on a labelled CSV."""
+def hs_eval(labels, register: str = "firm") -> dict:
+    """Accuracy and calibration of the hinter and of the two baselines on a labelled CSV.
+
+    ``register="customs"`` scores ruling-style text with the customs calibration.
+    """
     from .evaluate import evaluate_file
 
-    return evaluate_file(labels)
+    return evaluate_file(labels, register=register)

@@ -73,15 +73,16 @@ def _baseline_preds(ranked, sims_conf=None):
     return [[{"hs4": h, "hs6": s, "confidence": 0.0} for h, s in r] for r in ranked]
 
 
-def evaluate_rows(rows: list[dict], hinter=None, baselines: bool = True, exclude_groups=None) -> dict:
+def evaluate_rows(rows: list[dict], hinter=None, baselines: bool = True, exclude_groups=None,
+                  register: str = "firm") -> dict:
     from .hinter import get_hinter
 
     hinter = hinter or get_hinter()
     texts = [r["text"] for r in rows]
     t0 = time.perf_counter()
-    preds = hinter.hint(texts, top=5, exclude_groups=exclude_groups)
+    preds = hinter.hint(texts, top=5, exclude_groups=exclude_groups, register=register)
     elapsed = time.perf_counter() - t0
-    result = {"rows": len(rows), "hinter": {"method": hinter.method, **score(rows, preds)},
+    result = {"rows": len(rows), "register": register, "hinter": {"method": hinter.method, **score(rows, preds)},
               "seconds": round(elapsed, 2)}
     conf = [p[0]["confidence"] if p else 0.0 for p in preds]
     correct = [bool(p) and p[0]["hs4"] == r["hs4"] for r, p in zip(rows, preds)]
@@ -103,9 +104,9 @@ def _strip_ece(d: dict) -> dict:
     return d
 
 
-def evaluate_file(path) -> dict:
+def evaluate_file(path, register: str = "firm") -> dict:
     rows = load_labelled_csv(Path(path), check=False)
-    result = evaluate_rows(rows)
+    result = evaluate_rows(rows, register=register)
     result["labels"] = str(path)
     return result
 
@@ -120,6 +121,7 @@ def dev_cross_validation(path, folds: int = 5, seed: int = 2022) -> dict:
     from sklearn.model_selection import KFold
 
     from .hinter import Hinter
+    from .ranker import word_count
     from .train import candidate_matrix, fit_ranker, training_index
 
     rows = load_labelled_csv(Path(path), check=False)
@@ -132,7 +134,7 @@ def dev_cross_validation(path, folds: int = 5, seed: int = 2022) -> dict:
         index.set_examples(base_examples + train_rows)
         queries = corpus + train_rows
         X, y, rid, _ = candidate_matrix(index, lexicon, queries)
-        ranker, _ = fit_ranker(X, y, rid, [q["group"] for q in queries])
+        ranker, _ = fit_ranker(X, y, rid, [q["group"] for q in queries], [word_count(q["text"]) for q in queries])
         hinter = Hinter(index=index, ranker=ranker, lexicon=lexicon)
         for i, hints in zip(te, hinter.hint([rows[i]["text"] for i in te], top=5)):
             preds[i] = hints
@@ -145,12 +147,12 @@ def dev_cross_validation(path, folds: int = 5, seed: int = 2022) -> dict:
     return out
 
 
-def misses(path, limit: int = 20) -> list[dict]:
+def misses(path, limit: int = 20, register: str = "firm") -> list[dict]:
     """The rows the shipped hinter gets wrong at top-3 heading (for the docs' 'typical misses')."""
     from .hinter import get_hinter
 
     rows = load_labelled_csv(Path(path), check=False)
-    preds = get_hinter().hint([r["text"] for r in rows], top=3)
+    preds = get_hinter().hint([r["text"] for r in rows], top=3, register=register)
     out = []
     for r, p in zip(rows, preds):
         if r["hs4"] not in [h["hs4"] for h in p]:
@@ -172,12 +174,12 @@ def main(argv=None) -> int:
         raise SystemExit(f"{args.shared} is absent: the shared evaluation files are not on this machine")
     report = {}
     for name in ("hs_dev.csv", "cbp_rulings_validation.csv", "cbp_rulings_test.csv"):
-        r = evaluate_file(args.shared / name)
+        r = evaluate_file(args.shared / name, register="customs" if name.startswith("cbp") else "firm")
         report[name] = r
     if not args.skip_cv:
         report["hs_dev.csv (cross-validated)"] = dev_cross_validation(args.shared / "hs_dev.csv")
     report["misses_dev"] = misses(args.shared / "hs_dev.csv", 40)
-    report["misses_cbp_validation"] = misses(args.shared / "cbp_rulings_validation.csv", 40)
+    report["misses_cbp_validation"] = misses(args.shared / "cbp_rulings_validation.csv", 40, "customs")
     print(json.dumps(report, indent=1, default=str))
     return 0
 

@@ -23,7 +23,7 @@ from .corpus import load_corpus
 from .encoder import get_encoder
 from .lexicon import get_lexicon, load_lexicon
 from .nomenclature import DATA_DIR, get
-from .ranker import Ranker, build_candidates, fallback_scores
+from .ranker import REGISTERS, Ranker, build_candidates, fallback_scores
 from .retrieval import Index
 
 RANKER_FILE = DATA_DIR / "ranker.json"
@@ -64,8 +64,15 @@ class Hinter:
     def method(self) -> str:
         return "ranker" if self.ranker is not None else "fusion"
 
-    def hint(self, texts: list[str], top: int = 5, exclude_groups=None) -> list[list[dict]]:
-        """Hints for each text, best first; ``[]`` for an empty or code-free blank text."""
+    def hint(self, texts: list[str], top: int = 5, exclude_groups=None, register: str = "firm") -> list[list[dict]]:
+        """Hints for each text, best first; ``[]`` for an empty or code-free blank text.
+
+        ``register`` says which calibration the confidences follow: ``"firm"`` (a firm's own
+        words, the pipeline's case) or ``"customs"`` (ruling or broker language, where the same
+        evidence is right less often; see docs/nlp.md, reliability tables).
+        """
+        if register not in REGISTERS:
+            raise ValueError(f"register must be one of {REGISTERS}, not {register!r}")
         results: list[list[dict]] = [[] for _ in texts]
         clean = [(t or "")[:MAX_CHARS] if isinstance(t, str) else "" for t in texts]
         # Text with no letters at all (only digits, punctuation, symbols) names no product: it
@@ -78,19 +85,19 @@ class Hinter:
         vecs = self.encoder.encode(model_texts)
         excl = None if exclude_groups is None else [exclude_groups[i] for i in todo]
         cands = build_candidates(self.index, model_texts, vecs, self.lexicon, excl)
-        for i, text, c in zip(todo, model_texts, cands):
-            results[i] = self._hints_for(text, c, top)
+        if self.ranker is not None:
+            confs = self.ranker.scores_batch(cands, register)
+        else:
+            confs = [fallback_scores(c.X) for c in cands]
+        for i, text, c, conf in zip(todo, model_texts, cands, confs):
+            results[i] = self._hints_for(text, c, top, conf)
             if len(texts[i]) > MAX_CHARS:
                 for h in results[i]:
                     h["explanation"] += f" [text cut to its first {MAX_CHARS:,} of {len(texts[i]):,} characters]"
         return results
 
-    def _hints_for(self, text: str, c, top: int) -> list[dict]:
+    def _hints_for(self, text: str, c, top: int, conf: np.ndarray) -> list[dict]:
         ix = self.index
-        if self.ranker is not None:
-            _, conf = self.ranker.scores(c.X)
-        else:
-            conf = fallback_scores(c.X)
         order = np.argsort(-conf)
         hints: list[dict] = []
         written = [k for k in find_codes(text) if k["valid"]]

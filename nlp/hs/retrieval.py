@@ -85,6 +85,8 @@ class Index:
         self.sub_start = np.searchsorted(self.sub_head, np.arange(len(self.heads)))
         self.subs_of_head = [np.arange(a, b) for a, b in
                              zip(self.sub_start, list(self.sub_start[1:]) + [len(self.subs)])]
+        self.sub_bounds = [(int(a), int(b)) for a, b in
+                           zip(self.sub_start, list(self.sub_start[1:]) + [len(self.subs)])]
         self.heads_of_chap = {c: np.where(self.chap_of_head == c)[0] for c in set(self.chap_of_head.tolist())}
         # Headings are in code order too, so each chapter is one contiguous run of headings.
         chap_list = sorted(set(self.chap_of_head.tolist()))

@@ -1,15 +1,18 @@
 """``python -m nlp.hs.train``: fit the gated ranker on the project's corpus and save it.
 
-Reproducible in one command: reads only project files (``nlp/data/hs/corpus``, ``lexicon.jsonl``,
-the nomenclature), writes ``nlp/data/hs/ranker.json`` (coefficients, isotonic map, metadata and
-the cross-validated figures) and ``nlp/data/hs/embeddings.npz`` (float16 vectors of the fixed
-texts, so a fresh clone does not re-embed ~10,000 texts at first use).
+Reproducible in one command: reads project files (``nlp/data/hs/corpus``, ``lexicon.jsonl``,
+the nomenclature; plus the CBP validation file for the customs calibration), writes
+``nlp/data/hs/ranker.json`` (coefficients, calibration map, metadata and the cross-validated
+figures) and ``nlp/data/hs/embeddings.npz`` (float16 vectors of the fixed texts, so a fresh clone
+does not re-embed ~10,000 texts at first use).
 
 Protocol: every corpus row is a query whose neighbour features come from the *other* groups
 (leave-one-group-out), so a row never finds itself or its rewordings. A 5-fold grouped split of
-those rows gives held-out ranker probabilities; the isotonic calibration map is fitted on them
-only, and the figures saved in the metadata are from those held-out folds. The final model is then
-fitted on all rows. ``hs_dev.csv`` and the CBP files are never read here.
+those rows gives held-out ranker probabilities; the calibration map (``ranker.Calibration``, which
+also reads the text's length and its nearest example) is fitted on them only, and the figures saved
+in the metadata are from those held-out folds. The final model is then fitted on all rows.
+``hs_dev.csv`` is never read here; of the CBP files only the *validation* file is read, for the
+customs register's two-number correction (``fit_customs_calibration``), never the test file.
 """
 
 from __future__ import annotations
@@ -20,20 +23,20 @@ import hashlib
 import json
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
-from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 
-from .corpus import load_corpus
+from .corpus import load_corpus, load_labelled_csv
 from .encoder import MODEL_NAME, get_encoder
 from .evaluate import ece
 from .hinter import RANKER_FILE, lexicon_examples
 from .lexicon import Lexicon, load_lexicon
-from .ranker import FEATURES, Ranker, build_candidates
+from .ranker import FEATURES, NN_COL, Calibration, Ranker, build_candidates, calibration_features, word_count
 from .retrieval import SHIPPED_EMBEDDINGS, Index, _digest
 
 SEED = 2022
@@ -42,6 +45,8 @@ C = 0.1  # on CBP validation: C=1 and C=0.1 within 1 point; 0.1 is the steadier 
 # also learns what a right answer looks like for a heading the corpus never saw (the gate).
 # 0.25 chosen on cbp_rulings_validation.csv (0 / 0.25 / 0.5: top-3 heading 48.7 / 53.2 / 52.0%).
 DRILL_FRACTION = 0.25
+# Held-out customs-language rows for the customs register's calibration (two numbers kept).
+CUSTOMS_VALIDATION = Path(__file__).resolve().parents[3] / "shared" / "data" / "cbp_rulings_validation.csv"
 
 
 def drill_exclusions(rows, fraction: float = DRILL_FRACTION, seed: int = SEED) -> list:
@@ -90,41 +95,67 @@ def normalise(p, rid):
     return p / np.maximum(s[rid], 1e-12)
 
 
-def fit_ranker(X, y, rid, groups, folds: int = 5) -> tuple[Ranker, dict]:
-    """Held-out probabilities by grouped K-fold, isotonic map on them, final fit on everything."""
+def fit_calibration(q, y, nn_sim, n_words) -> Calibration:
+    """The firm-register calibration map, a logistic over ``calibration_features``, fitted on
+    held-out probabilities only (all candidates of every row, so it is right where confidence is
+    low too)."""
+    lr = LogisticRegression(C=1.0, max_iter=3000).fit(calibration_features(q, nn_sim, n_words), y)
+    return Calibration(lr.coef_[0], lr.intercept_[0])
+
+
+def fit_ranker(X, y, rid, groups, n_words, folds: int = 5) -> tuple[Ranker, dict]:
+    """Held-out probabilities by grouped K-fold, calibration map on them, final fit on everything.
+
+    ``n_words[i]``: the word count of row ``i`` (the calibration map reads the register).
+    """
     oof = np.zeros(len(y))
     row_groups = np.asarray(groups)[rid]
     for tr, te in GroupKFold(n_splits=folds).split(X, y, row_groups):
         m = new_model().fit(X[tr], y[tr])
         oof[te] = m.predict_proba(X[te])[:, 1]
     q = normalise(oof, rid)
-    iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(q, y)
+    nw = np.asarray(n_words)[rid]
+    nn = X[:, NN_COL]
+    calibration = fit_calibration(q, y, nn, nw)
     model = new_model().fit(X, y)
     # Held-out figures: top-1 heading accuracy and calibration of the top candidate per row.
-    top_conf, top_ok, top3 = [], [], []
-    for i in np.unique(rid):
-        m = rid == i
-        order = np.argsort(-q[m])
-        top_conf.append(q[m][order[0]])
-        top_ok.append(y[m][order[0]])
-        top3.append(y[m][order[:3]].any())
-    top_conf = np.array(top_conf)
-    top_ok_arr = np.array(top_ok, dtype=float)
-    # Honest calibration figure: the isotonic map for each fold is fitted on the other folds.
-    cal = np.zeros(len(top_conf))
     uniq = np.unique(rid)
+    starts = np.searchsorted(rid, uniq)
+    top_idx = np.array([s + int(np.argmax(q[s:e])) for s, e in zip(starts, list(starts[1:]) + [len(rid)])])
+    top_ok = y[top_idx].astype(float)
+    top3 = [y[s:e][np.argsort(-q[s:e])[:3]].any() for s, e in zip(starts, list(starts[1:]) + [len(rid)])]
+    # Honest calibration figure: the map for each fold is fitted on the other folds' rows.
+    cal = np.zeros(len(top_idx))
     row_grp = np.asarray(groups)[uniq]
-    for tr, te in GroupKFold(n_splits=folds).split(top_conf, top_ok_arr, row_grp):
+    for tr, te in GroupKFold(n_splits=folds).split(top_idx, top_ok, row_grp):
         cand_tr = np.isin(rid, uniq[tr])
-        iso_f = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(q[cand_tr], y[cand_tr])
-        cal[te] = iso_f.predict(top_conf[te])
-    report = {"rows": int(len(np.unique(rid))), "candidates": int(len(y)),
+        cal_f = fit_calibration(q[cand_tr], y[cand_tr], nn[cand_tr], nw[cand_tr])
+        cal[te] = cal_f(q[top_idx[te]], nn[top_idx[te]], nw[top_idx[te]])
+    report = {"rows": int(len(uniq)), "candidates": int(len(y)),
               "heldout_top1_heading": round(float(np.mean(top_ok)), 4),
               "heldout_top3_heading": round(float(np.mean(top3)), 4),
-              "heldout_ece_raw": round(ece(top_conf, top_ok), 4),
+              "heldout_ece_raw": round(ece(q[top_idx], top_ok), 4),
               "heldout_ece_calibrated": round(ece(cal, top_ok), 4)}
-    xs, ys = iso.X_thresholds_, iso.y_thresholds_
-    return Ranker(model, xs, ys), report
+    return Ranker(model, calibration), report
+
+
+def fit_customs_calibration(ranker: Ranker, index, lexicon, rows) -> dict:
+    """Two-number Platt correction for customs-language text, on top of the firm map.
+
+    Fitted on held-out customs rows (the CBP rulings validation file: none of its rows is in the
+    corpus, so the ranker's probabilities on it are held-out), over all candidates of each row.
+    Only the two numbers are kept, never the rows.
+    """
+    texts = [r["text"] for r in rows]
+    cands = build_candidates(index, texts, get_encoder().encode(texts), lexicon, None)
+    ps, ys = [], []
+    for r, c in zip(rows, cands):
+        ps.append(ranker.scores(c.X, c.n_words, "firm")[1])
+        ys.append([index.head_codes[h] == r["hs4"] for h in c.heads])
+    p, yy = np.concatenate(ps), np.concatenate(ys).astype(int)
+    z = np.log(np.clip(p, 1e-4, 1 - 1e-4) / (1 - np.clip(p, 1e-4, 1 - 1e-4)))
+    lr = LogisticRegression(C=1.0, max_iter=3000).fit(z[:, None], yy)
+    return {"a": round(float(lr.coef_[0, 0]), 6), "b": round(float(lr.intercept_[0]), 6), "rows": len(rows)}
 
 
 def ship_embeddings(index, examples):
@@ -179,12 +210,21 @@ def training_index():
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--no-embeddings", action="store_true", help="do not rewrite embeddings.npz")
+    ap.add_argument("--customs-validation", type=Path, default=CUSTOMS_VALIDATION,
+                    help="held-out customs-language rows (text,hs4,hs6) for the customs calibration; "
+                         "the customs register falls back to the firm map when the file is absent")
     args = ap.parse_args(argv)
     t0 = time.time()
     lexicon, corpus, examples, index = training_index()
     X, y, rid, _ = candidate_matrix(index, lexicon, corpus)
     groups = [r["group"] for r in corpus]
-    ranker, report = fit_ranker(X, y, rid, groups)
+    ranker, report = fit_ranker(X, y, rid, groups, [word_count(r["text"]) for r in corpus])
+    if args.customs_validation and args.customs_validation.exists():
+        rows = load_labelled_csv(args.customs_validation, check=False)
+        ranker.calibration.customs = {**fit_customs_calibration(ranker, index, lexicon, rows),
+                                      "fitted_on": args.customs_validation.name}
+    else:
+        print(f"note: {args.customs_validation} absent: the customs register uses the firm map", file=sys.stderr)
     from .corpus import CORPUS_DIR
     from .lexicon import LEXICON_FILE
 
@@ -193,7 +233,7 @@ def main(argv=None) -> int:
         "encoder": MODEL_NAME, "features": FEATURES, "C": C, "seed": SEED, "drill_fraction": DRILL_FRACTION,
         "corpus_rows": len(corpus), "corpus_groups": len(set(groups)), "lexicon_terms": len(lexicon.entries),
         "data_hash": file_hash(sorted(CORPUS_DIR.glob("*.txt")) + [LEXICON_FILE]),
-        "cv": report, "protocol": "leave-one-group-out neighbour features (a quarter of groups: whole heading hidden); 5-fold grouped CV; isotonic on held-out folds",
+        "cv": report, "protocol": "leave-one-group-out neighbour features (a quarter of groups: whole heading hidden); 5-fold grouped CV; logistic calibration map (logit, word count, nearest example) on held-out folds; customs register: Platt correction on CBP validation",
         "largest_weights": _largest_weights(ranker.model),
     }
     gap = check_roundtrip(ranker, X[:5000])
