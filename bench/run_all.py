@@ -88,7 +88,9 @@ def main(only: list[str]) -> int:
         else:
             section = result.stdout.strip() + f"\n\n_(`bench/{script} {' '.join(args)}`, {took:.0f} s, run {stamp})_\n"
         page = merge(page, name, section)
-        out.write_text(header() + page.split(HEADER_END, 1)[-1] if HEADER_END in page else header() + "\n" + page)
+        # The header is rewritten each time; the body keeps exactly one blank line under it.
+        body = page.split(HEADER_END, 1)[-1] if HEADER_END in page else page
+        out.write_text(header() + "\n" + body.lstrip("\n"))
         page = out.read_text()
     print(f"wrote {out}", file=sys.stderr)
     return 1 if failures else 0
