@@ -126,20 +126,24 @@ def extract(work_db, n_process):
 @click.argument("text", required=False)
 @click.option("--input", "input_file", type=click.File("r"), help="One description per line.")
 @click.option("--top", type=int, default=5, show_default=True)
-def hs_hint(text, input_file, top):
+@click.option("--register", type=click.Choice(["firm", "customs"]), default="firm", show_default=True,
+              help="Which calibration the confidences follow: a firm's own words, or customs-ruling language.")
+def hs_hint(text, input_file, top, register):
     """Print ranked HS-code hints for a product description (JSON lines with --input).
 
     Example: export-finder hs-hint "nitrile exam gloves, powder free"
     """
     run = stage_function("nlp.hs.commands:hs_hint")
-    run(text=text, input_file=input_file, top=top, out=sys.stdout)
+    run(text=text, input_file=input_file, top=top, out=sys.stdout, register=register)
 
 
 @cli.command("hs-eval")
 @click.option("--labels", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
-def hs_eval(labels):
+@click.option("--register", type=click.Choice(["firm", "customs"]), default="firm", show_default=True,
+              help="Which calibration the confidences follow: a firm's own words, or customs-ruling language.")
+def hs_eval(labels, register):
     """Accuracy of HS hints on a labelled CSV (text,hs4,hs6) against two baselines."""
-    echo_summary(stage_function("nlp.hs.commands:hs_eval")(labels))
+    echo_summary(stage_function("nlp.hs.commands:hs_eval")(labels, register=register))
 
 
 @cli.command()

@@ -6,7 +6,7 @@ import json
 import sys
 
 
-def hs_hint(text=None, input_file=None, top=5, out=None) -> int:
+def hs_hint(text=None, input_file=None, top=5, out=None, register: str = "firm") -> int:
     """Print hints for TEXT (indented JSON), or one JSON line per line of ``input_file``.
 
     With ``--input``, every input line gives exactly one output line, in order, even when the
@@ -19,7 +19,7 @@ def hs_hint(text=None, input_file=None, top=5, out=None) -> int:
     if input_file is None:
         if text is None:
             raise ValueError("give a TEXT or --input FILE")
-        hints = hinter.hint([text], top=top)[0]
+        hints = hinter.hint([text], top=top, register=register)[0]
         out.write(json.dumps({"text": text, "hs_edition": hinter.hs_edition, "hints": hints},
                              indent=2, ensure_ascii=False) + "\n")
         return 1
@@ -27,7 +27,7 @@ def hs_hint(text=None, input_file=None, top=5, out=None) -> int:
     batch: list[str] = []
 
     def flush():
-        for t, hints in zip(batch, hinter.hint(batch, top=top)):
+        for t, hints in zip(batch, hinter.hint(batch, top=top, register=register)):
             out.write(json.dumps({"text": t, "hints": hints}, ensure_ascii=False) + "\n")
         batch.clear()
 
