@@ -130,20 +130,11 @@ class ReloadableDatabase(Database):
                 return current._run(fn)
             return _run_plain(current, fn)
         try:
-            conn = getattr(connections, self._conn_attr, None)
-            if conn is None:
-                conn = self.connect()
-                self.ds._prepare_connection(conn, self.name)
-                setattr(connections, self._conn_attr, conn)
-            return fn(conn)
+            return fn(_thread_connection(self, self._conn_attr))
         finally:
             with self._lock:
                 self._running -= 1
-                close = self._retired and self._running == 0 and not self._closed
-                if close:
-                    self._closed = True
-            if close:
-                self.close()
+            self._close_if_idle()
 
     async def execute_fn(self, fn):
         if self.ds.executor is None:
@@ -154,7 +145,16 @@ class ReloadableDatabase(Database):
         """No new query on this build; close its connections once the running ones end."""
         with self._lock:
             self._retired = True
-            close = self._running == 0 and not self._closed
+        self._close_if_idle()
+
+    def _close_if_idle(self) -> None:
+        """Close a retired build once no query runs on it, exactly once.
+
+        Safe outside the lock that counted the query down: once retired, no query starts here
+        (``_run`` delegates), so ``_running`` only falls and ``_closed`` guards the one close.
+        """
+        with self._lock:
+            close = self._retired and self._running == 0 and not self._closed
             if close:
                 self._closed = True
         if close:
@@ -168,13 +168,19 @@ class ReloadableDatabase(Database):
                 pass
 
 
-def _run_plain(db: Database, fn):
-    conn = getattr(connections, db.name, None)
+def _thread_connection(db: Database, attr: str):
+    """This thread's connection to ``db``, kept under ``attr`` of Datasette's thread-locals."""
+    conn = getattr(connections, attr, None)
     if conn is None:
         conn = db.connect()
         db.ds._prepare_connection(conn, db.name)
-        setattr(connections, db.name, conn)
-    return fn(conn)
+        setattr(connections, attr, conn)
+    return conn
+
+
+def _run_plain(db: Database, fn):
+    """``fn`` on a plain Datasette database's connection, kept under its name as Datasette does."""
+    return fn(_thread_connection(db, db.name))
 
 
 class Reloader:
