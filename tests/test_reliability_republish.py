@@ -57,12 +57,18 @@ def count(client: httpx.Client) -> int:
     return r.json()["filtered_table_rows_count"]
 
 
-def test_running_server_serves_the_new_publish_without_restart(tmp_path):
+def two_builds(tmp_path, old_firms: int, new_firms: int):
+    """Two working databases of different sizes, the old one published: (old, new, served file)."""
     old_work, new_work = tmp_path / "old.db", tmp_path / "new.db"
-    populate(old_work, firms=150, seed=1)
-    populate(new_work, firms=190, seed=2)
+    populate(old_work, firms=old_firms, seed=1)
+    populate(new_work, firms=new_firms, seed=2)
     served = tmp_path / "export_finder.db"
     publish(old_work, served)
+    return old_work, new_work, served
+
+
+def test_running_server_serves_the_new_publish_without_restart(tmp_path):
+    old_work, new_work, served = two_builds(tmp_path, 150, 190)
     old_ids = {r[0] for r in sqlite_utils.Database(old_work).execute("select firm_id from firms")}
     firm_id = min(r[0] for r in sqlite_utils.Database(new_work).execute("select firm_id from firms")
                   if r[0] not in old_ids)
@@ -133,11 +139,7 @@ class Load:
 
 @pytest.mark.slow
 def test_publish_under_load_is_picked_up_with_no_failed_request(tmp_path):
-    old_work, new_work = tmp_path / "old.db", tmp_path / "new.db"
-    populate(old_work, firms=2000, seed=1)
-    populate(new_work, firms=2500, seed=2)
-    served = tmp_path / "export_finder.db"
-    publish(old_work, served)
+    old_work, new_work, served = two_builds(tmp_path, 2000, 2500)
     with BackgroundServer(served) as server:
         with Load(server.port) as load:
             time.sleep(1)
