@@ -148,11 +148,8 @@ def fit_customs_calibration(ranker: Ranker, index, lexicon, rows) -> dict:
     """
     texts = [r["text"] for r in rows]
     cands = build_candidates(index, texts, get_encoder().encode(texts), lexicon, None)
-    ps, ys = [], []
-    for r, c in zip(rows, cands):
-        ps.append(ranker.scores(c.X, c.n_words, "firm")[1])
-        ys.append([index.head_codes[h] == r["hs4"] for h in c.heads])
-    p, yy = np.concatenate(ps), np.concatenate(ys).astype(int)
+    p = np.concatenate(ranker.scores_batch(cands, "firm"))
+    yy = np.concatenate([[index.head_codes[h] == r["hs4"] for h in c.heads] for r, c in zip(rows, cands)]).astype(int)
     z = np.log(np.clip(p, 1e-4, 1 - 1e-4) / (1 - np.clip(p, 1e-4, 1 - 1e-4)))
     lr = LogisticRegression(C=1.0, max_iter=3000).fit(z[:, None], yy)
     return {"a": round(float(lr.coef_[0, 0]), 6), "b": round(float(lr.intercept_[0]), 6), "rows": len(rows)}
