@@ -120,14 +120,13 @@ def test_every_lexicon_code_is_valid():
 
 
 def test_shipped_ranker_matches_the_data():
-    """ranker.json was trained on the corpus and lexicon as they are now (else: python -m nlp.hs.train)."""
-    from nlp.hs.corpus import CORPUS_DIR
+    """ranker.json was trained on the corpus, lexicon and firm calibration set as they are now
+    (else: python -m nlp.hs.train)."""
     from nlp.hs.hinter import RANKER_FILE
-    from nlp.hs.lexicon import LEXICON_FILE
-    from nlp.hs.train import file_hash
+    from nlp.hs.train import file_hash, training_files
 
     meta = json.loads(RANKER_FILE.read_text())["meta"]
-    assert meta["data_hash"] == file_hash(sorted(CORPUS_DIR.glob("*.txt")) + [LEXICON_FILE])
+    assert meta["data_hash"] == file_hash(training_files())
     assert meta["cv"]["heldout_ece_calibrated"] <= 0.05
 
 
@@ -174,6 +173,26 @@ def test_hint_shape_confidence_and_uncertain_flag(hinter):
         assert confs == sorted(confs, reverse=True)
     assert out[0][0]["hs4"] == "7324"
     assert out[3][0]["uncertain"]  # gibberish must not look like a fact
+
+
+def test_register_corrections_are_fitted_on_held_out_rows():
+    """Both registers carry a correction fitted on rows outside the corpus: the firm one on the
+    project's calibration set, the customs one on CBP validation (when that file was present)."""
+    from nlp.hs.hinter import RANKER_FILE
+
+    cal = json.loads(RANKER_FILE.read_text())["calibration"]
+    assert cal["firm"]["fitted_on"] == "calibration_firm.csv" and cal["firm"]["rows"] >= 200
+    if cal.get("customs"):
+        assert cal["customs"]["fitted_on"] == "cbp_rulings_validation.csv"
+
+
+def test_calibration_set_is_outside_the_corpus():
+    """The firm calibration rows are no corpus wording, so their probabilities are held-out."""
+    from nlp.hs.corpus import load_corpus
+    from nlp.hs.train import load_firm_calibration
+
+    corpus = {r["text"].lower() for r in load_corpus(check=False)}
+    assert not [r["text"] for r in load_firm_calibration() if r["text"].lower() in corpus]
 
 
 def test_register_changes_confidence_not_order(hinter):

@@ -1,7 +1,7 @@
 """``python -m nlp.hs.train``: fit the gated ranker on the project's corpus and save it.
 
 Reproducible in one command: reads project files (``nlp/data/hs/corpus``, ``lexicon.jsonl``,
-the nomenclature; plus the CBP validation file for the customs calibration), writes
+the nomenclature, the firm calibration set; plus the CBP validation file for the customs calibration), writes
 ``nlp/data/hs/ranker.json`` (coefficients, calibration map, metadata and the cross-validated
 figures) and ``nlp/data/hs/embeddings.npz`` (float16 vectors of the fixed texts, so a fresh clone
 does not re-embed ~10,000 texts at first use).
@@ -12,7 +12,7 @@ those rows gives held-out ranker probabilities; the calibration map (``ranker.Ca
 also reads the text's length and its nearest example) is fitted on them only, and the figures saved
 in the metadata are from those held-out folds. The final model is then fitted on all rows.
 ``hs_dev.csv`` is never read here; of the CBP files only the *validation* file is read, for the
-customs register's two-number correction (``fit_customs_calibration``), never the test file.
+customs register's two-number correction (``fit_register_correction``), never the test file.
 """
 
 from __future__ import annotations
@@ -45,6 +45,10 @@ C = 0.1  # on CBP validation: C=1 and C=0.1 within 1 point; 0.1 is the steadier 
 # also learns what a right answer looks like for a heading the corpus never saw (the gate).
 # 0.25 chosen on cbp_rulings_validation.csv (0 / 0.25 / 0.5: top-3 heading 48.7 / 53.2 / 52.0%).
 DRILL_FRACTION = 0.25
+# The project's own firm-style calibration set: written apart from the corpus (by another writer,
+# who never read the corpus), never among the neighbour examples; fits the firm register's
+# two-number correction.
+FIRM_CALIBRATION = Path(__file__).resolve().parent.parent / "data" / "hs" / "calibration_firm.csv"
 # Held-out customs-language rows for the customs register's calibration (two numbers kept).
 CUSTOMS_VALIDATION = Path(__file__).resolve().parents[3] / "shared" / "data" / "cbp_rulings_validation.csv"
 
@@ -139,20 +143,38 @@ def fit_ranker(X, y, rid, groups, n_words, folds: int = 5) -> tuple[Ranker, dict
     return Ranker(model, calibration), report
 
 
-def fit_customs_calibration(ranker: Ranker, index, lexicon, rows) -> dict:
-    """Two-number Platt correction for customs-language text, on top of the firm map.
+def fit_register_correction(ranker: Ranker, index, lexicon, rows) -> dict:
+    """Two-number Platt correction for one register, on top of the base map.
 
-    Fitted on held-out customs rows (the CBP rulings validation file: none of its rows is in the
-    corpus, so the ranker's probabilities on it are held-out), over all candidates of each row.
-    Only the two numbers are kept, never the rows.
+    Fitted on held-out rows of that register (none of them is in the corpus or among the
+    neighbour examples, so the ranker's probabilities on them are held-out), over all candidates
+    of each row, so low-ranked hints' confidences are corrected too. Only the two numbers are
+    kept, never the rows.
     """
+    base = Ranker(ranker.model, ranker.calibration.base())
     texts = [r["text"] for r in rows]
     cands = build_candidates(index, texts, get_encoder().encode(texts), lexicon, None)
-    p = np.concatenate(ranker.scores_batch(cands, "firm"))
+    p = np.concatenate(base.scores_batch(cands, "firm"))
     yy = np.concatenate([[index.head_codes[h] == r["hs4"] for h in c.heads] for r, c in zip(rows, cands)]).astype(int)
     z = np.log(np.clip(p, 1e-4, 1 - 1e-4) / (1 - np.clip(p, 1e-4, 1 - 1e-4)))
     lr = LogisticRegression(C=1.0, max_iter=3000).fit(z[:, None], yy)
     return {"a": round(float(lr.coef_[0, 0]), 6), "b": round(float(lr.intercept_[0]), 6), "rows": len(rows)}
+
+
+def attach_register_corrections(ranker: Ranker, index, lexicon, firm_rows=None, customs_rows=None,
+                                firm_name: str = "", customs_name: str = "") -> None:
+    """Fit both corrections on the base map, then attach them (so neither sees the other)."""
+    firm = customs = None
+    if firm_rows:
+        firm = {**fit_register_correction(ranker, index, lexicon, firm_rows), "fitted_on": firm_name}
+    if customs_rows:
+        customs = {**fit_register_correction(ranker, index, lexicon, customs_rows), "fitted_on": customs_name}
+    ranker.calibration.firm, ranker.calibration.customs = firm, customs
+
+
+def load_firm_calibration(path: Path = FIRM_CALIBRATION) -> list[dict]:
+    """The firm calibration rows (codes checked); a missing file is an error: it ships with the project."""
+    return load_labelled_csv(path, check=True)
 
 
 def ship_embeddings(index, examples):
@@ -184,6 +206,14 @@ def check_roundtrip(ranker: Ranker, X) -> float:
     return float(np.abs(saved.model.predict_proba(X)[:, 1] - ranker.model.predict_proba(X)[:, 1]).max())
 
 
+def training_files() -> list[Path]:
+    """The project files a trained ranker depends on (their hash is saved; a test compares it)."""
+    from .corpus import CORPUS_DIR
+    from .lexicon import LEXICON_FILE
+
+    return sorted(CORPUS_DIR.glob("*.txt")) + [LEXICON_FILE, FIRM_CALIBRATION]
+
+
 def file_hash(paths) -> str:
     h = hashlib.sha256()
     for p in paths:
@@ -207,6 +237,8 @@ def training_index():
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--no-embeddings", action="store_true", help="do not rewrite embeddings.npz")
+    ap.add_argument("--firm-calibration", type=Path, default=FIRM_CALIBRATION,
+                    help="held-out firm-style rows (text,hs4,hs6) for the firm register's correction")
     ap.add_argument("--customs-validation", type=Path, default=CUSTOMS_VALIDATION,
                     help="held-out customs-language rows (text,hs4,hs6) for the customs calibration; "
                          "the customs register falls back to the firm map when the file is absent")
@@ -216,21 +248,19 @@ def main(argv=None) -> int:
     X, y, rid, _ = candidate_matrix(index, lexicon, corpus)
     groups = [r["group"] for r in corpus]
     ranker, report = fit_ranker(X, y, rid, groups, [word_count(r["text"]) for r in corpus])
+    customs_rows = None
     if args.customs_validation and args.customs_validation.exists():
-        rows = load_labelled_csv(args.customs_validation, check=False)
-        ranker.calibration.customs = {**fit_customs_calibration(ranker, index, lexicon, rows),
-                                      "fitted_on": args.customs_validation.name}
+        customs_rows = load_labelled_csv(args.customs_validation, check=False)
     else:
-        print(f"note: {args.customs_validation} absent: the customs register uses the firm map", file=sys.stderr)
-    from .corpus import CORPUS_DIR
-    from .lexicon import LEXICON_FILE
-
+        print(f"note: {args.customs_validation} absent: the customs register uses the base map", file=sys.stderr)
+    attach_register_corrections(ranker, index, lexicon, load_firm_calibration(args.firm_calibration), customs_rows,
+                                args.firm_calibration.name, getattr(args.customs_validation, "name", ""))
     ranker.meta = {
         "trained": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "encoder": MODEL_NAME, "features": FEATURES, "C": C, "seed": SEED, "drill_fraction": DRILL_FRACTION,
         "corpus_rows": len(corpus), "corpus_groups": len(set(groups)), "lexicon_terms": len(lexicon.entries),
-        "data_hash": file_hash(sorted(CORPUS_DIR.glob("*.txt")) + [LEXICON_FILE]),
-        "cv": report, "protocol": "leave-one-group-out neighbour features (a quarter of groups: whole heading hidden); 5-fold grouped CV; logistic calibration map (logit, word count, nearest example) on held-out folds; customs register: Platt correction on CBP validation",
+        "data_hash": file_hash(training_files()),
+        "cv": report, "protocol": "leave-one-group-out neighbour features (a quarter of groups: whole heading hidden); 5-fold grouped CV; logistic calibration map (logit, word count, nearest example) on held-out folds; per register a Platt correction on held-out rows: firm on calibration_firm.csv, customs on CBP validation",
         "largest_weights": _largest_weights(ranker.model),
     }
     gap = check_roundtrip(ranker, X[:5000])
