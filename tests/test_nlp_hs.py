@@ -175,6 +175,17 @@ def test_hint_shape_confidence_and_uncertain_flag(hinter):
     assert out[3][0]["uncertain"]  # gibberish must not look like a fact
 
 
+def test_text_of_unknown_words_is_never_confident(hinter):
+    """Gibberish or a language the hinter does not read keeps its order but stays under the cap."""
+    from nlp.hs.hinter import UNKNOWN_WORDS_CAP
+
+    for text in ("qwzx plorb", "glvoes", "guantes de nitrilo"):
+        hints = hinter.hint([text])[0]
+        assert hints and all(h["confidence"] <= UNKNOWN_WORDS_CAP and h["uncertain"] for h in hints)
+        assert "no word of the text is known" in hints[0]["explanation"]
+    assert hinter.hint(["Nitrile gloves"])[0][0]["confidence"] > 0.5
+
+
 def test_register_corrections_are_fitted_on_held_out_rows():
     """Both registers carry a correction fitted on rows outside the corpus: the firm one on the
     project's calibration set, the customs one on CBP validation (when that file was present)."""

@@ -29,6 +29,9 @@ from .retrieval import Index
 RANKER_FILE = DATA_DIR / "ranker.json"
 UNCERTAIN_BELOW = 0.5  # documented in docs/nlp.md: below it, the heading is wrong at least half the time
 MAX_CHARS = 2000
+# Highest confidence for a text none of whose words the hinter knows: the encoder still finds
+# nearest codes for it, but nothing in the text supports them (a right heading there is luck).
+UNKNOWN_WORDS_CAP = 0.1
 _HAS_LETTER = re.compile(r"[^\W\d_]")
 
 
@@ -90,7 +93,14 @@ class Hinter:
         else:
             confs = [fallback_scores(c.X) for c in cands]
         for i, text, c, conf in zip(todo, model_texts, cands, confs):
+            known = self.index.knows_a_word(text)
+            if not known:
+                conf = conf * min(1.0, UNKNOWN_WORDS_CAP / max(float(conf.max()), 1e-12))  # order kept
             results[i] = self._hints_for(text, c, top, conf)
+            if not known:
+                for h in results[i]:
+                    if h["method"] != "code-in-text":
+                        h["explanation"] += " [no word of the text is known to the nomenclature, lexicon or corpus]"
             if len(texts[i]) > MAX_CHARS:
                 for h in results[i]:
                     h["explanation"] += f" [text cut to its first {MAX_CHARS:,} of {len(texts[i]):,} characters]"

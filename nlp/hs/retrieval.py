@@ -106,6 +106,8 @@ class Index:
         self.tfidf = TfidfVectorizer(preprocessor=norm, ngram_range=(1, 2), sublinear_tf=True,
                                      min_df=1, stop_words=STOP_WORDS, dtype=np.float32)
         self.T_head = self.tfidf.fit_transform(docs)
+        # Every word the nomenclature and the lexicon use (examples add theirs in set_examples).
+        self._nomenclature_words = {w for w in self.tfidf.vocabulary_ if " " not in w}
         # Baseline TF-IDF: every description its own document, nomenclature only.
         self.base_docs_head = np.concatenate([np.arange(len(self.heads)), self.sub_head])
         self.base_tfidf = TfidfVectorizer(preprocessor=norm, sublinear_tf=True, stop_words=STOP_WORDS,
@@ -124,6 +126,9 @@ class Index:
     def set_examples(self, examples: list[dict]) -> None:
         """Labelled examples for the neighbour signals (corpus rows and lexicon terms)."""
         self.examples = examples
+        self.known_words = set(self._nomenclature_words)
+        for e in examples:
+            self.known_words.update(tokens(e["text"]))
         if examples:
             self.E_ex = get_encoder().encode([e["text"] for e in examples])
             self.ex_head = np.array([self.head_pos[e["hs4"]] for e in examples])
@@ -132,6 +137,17 @@ class Index:
             self.E_ex = np.zeros((0, 384), dtype=np.float32)
             self.ex_head = np.zeros(0, dtype=int)
             self.ex_sub = np.zeros(0, dtype=int)
+
+    def knows_a_word(self, text: str) -> bool:
+        """Whether any content word of the text is one the nomenclature, lexicon or examples use.
+
+        A text none of whose words is known ("qwzx plorb", a line of another language) still gets
+        the encoder's nearest codes, but nothing in it supports them.
+        """
+        stop = self._stop
+        return any(w in self.known_words for w in tokens(text) if w not in stop and not w.isdigit())
+
+    _stop = frozenset(STOP_WORDS)
 
     # --- the two baselines -------------------------------------------------------------
     def rank_heads_from_doc_scores(self, scores: np.ndarray, doc_head: np.ndarray, top: int) -> list[list[int]]:
