@@ -157,3 +157,122 @@ def test_a_worker_killed_under_a_real_crawl_loses_nothing(sample_root, tmp_path)
     assert json.loads(run[2])["page/page_worker_lost"] == 1
     paths = [urlsplit(r["url"]).path for r in rows_of(db).values()]
     assert len(paths) == len(set(paths)) and set(paths) == expected
+
+
+# --- a worker that hangs without dying (the watchdog, PAGE_WORKER_STALL_TIMEOUT) ---------------
+
+def _reference(tmp_path, pages) -> tuple[dict, Counter]:
+    """What the pages store, and the counters they raise, read once in this process."""
+    reference = ItemPath(SPEC, tmp_path / "reference.db")
+    for seq, response in enumerate(pages, 1):
+        reference.handle(encode_page(seq, response, "2026-01-01T00:00:00+00:00"))
+    reference.store.close()
+    return rows_of(tmp_path / "reference.db"), reference.counts
+
+
+def _padded(response, size: int):
+    """The page with a ``size``-byte comment before ``</body>`` (read the same, sent bigger)."""
+    at = response.body.rfind(b"</body>")
+    if at < 0:
+        return response
+    return response.replace(body=response.body[:at] + b"<!-- " + b"x" * size + b" -->" + response.body[at:])
+
+
+@pytest.mark.parametrize("pad, found", [(60_000, "while sending"), (0, "at close")])
+def test_a_hung_worker_is_killed_and_loses_nothing(tmp_path, pad, found):
+    """SIGSTOP stands for any hang (a runaway regex, a deadlock): the worker lives but answers
+    nothing. With pages padded to ~60 kB, those sent after the stop (~1.8 MB) overfill the 1 MB
+    pipe, so the watchdog must fire while the crawl process waits to send; unpadded (~30 kB in
+    all) they fit, and it fires at close."""
+    pages = [_padded(response, pad) for response in _chamber_pages(4)]
+    expected, counts = _reference(tmp_path, pages)
+    stats = Stats()
+    handoff = PageHandoff(SPEC, tmp_path / "work.db", stats, workers=1, stall_timeout=1.0)
+    worker = handoff.workers[0].proc
+    try:
+        for response in pages[:10]:
+            handoff.send(response, "2026-01-01T00:00:00+00:00")
+        os.kill(worker.pid, signal.SIGSTOP)
+        for response in pages[10:]:
+            handoff.send(response, "2026-01-01T00:00:00+00:00")
+        assert stats.values["page/page_worker_hung"] == (found == "while sending")
+        handoff.close()
+    finally:
+        if worker.is_alive():  # the watchdog failed: do not leave a stopped process behind
+            worker.kill()
+    assert worker.exitcode == -signal.SIGKILL
+    assert stats.values["page/page_worker_hung"] == stats.values["page/page_worker_lost"] == 1
+    assert rows_of(tmp_path / "work.db") == expected
+    # Every counter as one reading of each page gives it: none lost, none counted twice.
+    lost = {"page/page_worker_hung", "page/page_worker_lost"}
+    assert {k: v for k, v in stats.values.items() if k not in lost} == dict(counts)
+    assert handoff.stored == counts["listing/stored"]
+
+
+def test_a_stopped_process_group_is_not_a_hung_worker(tmp_path):
+    """Ctrl-Z stops the crawl process and its worker together: when both go on, the time the
+    crawl process itself was stopped is not held against the worker."""
+    pages = _chamber_pages(1)
+    stats = Stats()
+    handoff = PageHandoff(SPEC, tmp_path / "work.db", stats, workers=1, stall_timeout=1.0)
+    handoff.pause_gap = 1.5  # the crawl process "stopped" for longer than that (5 s by default)
+    worker = handoff.workers[0].proc
+    try:
+        os.kill(worker.pid, signal.SIGSTOP)
+        for response in pages:
+            handoff.send(response, "2026-01-01T00:00:00+00:00")
+        time.sleep(2.0)  # both "stopped": the crawl process makes no check meanwhile
+        os.kill(worker.pid, signal.SIGCONT)
+        handoff.check()
+        handoff.close()
+    finally:
+        if worker.is_alive():
+            worker.kill()
+    assert worker.exitcode == 0
+    assert "page/page_worker_hung" not in stats.values and "page/page_worker_lost" not in stats.values
+    assert stats.values["page/detail"] == len(pages)
+
+
+def test_a_negative_stall_timeout_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="PAGE_WORKER_STALL_TIMEOUT"):
+        PageHandoff(SPEC, tmp_path / "work.db", Stats(), workers=0, stall_timeout=-1)
+
+
+def test_a_worker_hung_under_a_real_crawl_is_replaced_by_the_crawl_process(sample_root, tmp_path):
+    """A real crawl whose worker is stopped part-way ends with the listings and counters of an
+    undisturbed crawl of the same site, and one hung worker counted."""
+    settings = {"DOWNLOAD_DELAY": 0.05, "CONCURRENT_REQUESTS_PER_DOMAIN": 1, "AUTOTHROTTLE_ENABLED": False,
+                "RANDOMIZE_DOWNLOAD_DELAY": False, "PAGE_WORKERS": 1, "PAGE_WORKER_STALL_TIMEOUT": 2}
+    db, normal_db = tmp_path / "work.db", tmp_path / "normal.db"
+    with served(sample_root) as bases:
+        normal = crawl(normal_db, source="member_directory", base_urls=bases, settings=settings)
+        job = build_job(db, source="member_directory", base_urls=bases, settings=settings)
+        proc = subprocess.Popen(command(job), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        worker = None
+        try:
+            deadline = time.monotonic() + 60
+            while listing_count(db) < 5 and time.monotonic() < deadline and proc.poll() is None:
+                time.sleep(0.05)
+            assert proc.poll() is None, "the crawl finished before its worker could be stopped"
+            children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+            assert len(children) == 1, "one page worker"
+            worker = int(children[0])
+            os.kill(worker, signal.SIGSTOP)
+            assert proc.wait(timeout=120) == 0
+        finally:
+            if proc.poll() is None:  # the watchdog failed: leave nothing running
+                proc.kill()
+                proc.wait()
+            if worker is not None and Path(f"/proc/{worker}").exists():
+                os.kill(worker, signal.SIGKILL)
+    conn = sqlite3.connect(db)
+    status, listings, invalid, pages, problems = conn.execute(
+        "select status, listings, invalid, pages, problems from crawl_runs where run_id = ?", [job["run_id"]]).fetchone()
+    conn.close()
+    problems = json.loads(problems)
+    assert status == "finished"
+    assert problems.pop("page/page_worker_hung") == problems.pop("page/page_worker_lost") == 1
+    assert problems == normal["problems"]
+    assert (listings, invalid, pages) == (normal["listings"], normal["invalid"], normal["pages"])
+    assert rows_of(db) == rows_of(normal_db)
+    assert run_stats(db, job["run_id"])["listing/stored"] == normal["listings"]
