@@ -325,15 +325,17 @@ class PageHandoff:
 
     # --- the watchdog -----------------------------------------------------------------------
 
-    def watch(self) -> None:
+    def watch(self, clock=None) -> None:
         """Check the workers on a Twisted ``LoopingCall`` too, so a hang is found while no page
-        is being sent (the crawl walking index pages, or waiting on slow downloads). Needs the
-        reactor; ``close`` stops it."""
+        is being sent (the crawl walking index pages, or waiting on slow downloads). Runs on the
+        reactor (or ``clock``, a ``task.Clock`` in tests); ``close`` stops it."""
         if not self.stall_timeout or self.watching is not None:
             return
         from twisted.internet import task
 
         self.watching = task.LoopingCall(self.check)
+        if clock is not None:
+            self.watching.clock = clock
         self.watching.start(self.check_interval, now=False).addErrback(
             lambda failure: log.error("page worker watchdog stopped: %s", failure.getTraceback()))
 
@@ -400,6 +402,8 @@ class PageHandoff:
         for seq in sorted(worker.unacked):
             self._handle_here(worker.unacked[seq])
         worker.unacked.clear()
+        if self.fallback is not None:  # the rescued pages have waited long enough: commit them now
+            self.fallback.store.flush()
 
     def _drain(self, worker: _Worker, deadline: float) -> bool:
         """Read a closing worker's acknowledgements until it exits; False if it left pages behind
