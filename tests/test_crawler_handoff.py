@@ -8,6 +8,7 @@ directly, where the kill surely lands before the worker committed).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -30,6 +31,7 @@ from .sites.sample import sample_site, served
 
 CHAMBER = Path(__file__).parent / "sites" / "chamber"
 VOLATILE = {"fetched_at", "first_seen_at", "changed_at", "crawl_run_id"}
+FETCHED = "2026-01-01T00:00:00+00:00"
 SPEC = {"source": "chamber", "selectors": {}, "accepts_unstructured": False, "generic_fallbacks": True,
         "run_id": "test-run", "id_base": None}
 
@@ -94,7 +96,7 @@ def _chamber_pages(copies: int) -> list[TextResponse]:
 
 def test_a_page_reads_the_same_after_crossing_to_a_worker():
     for response in _chamber_pages(1):
-        seq, page, fetched_at = decode_page(encode_page(7, response, "2026-01-01T00:00:00+00:00"))
+        seq, page, fetched_at = decode_page(encode_page(7, response, FETCHED))
         assert seq == 7
         assert read_page(page, SPEC, fetched_at) == read_response(response, SPEC, fetched_at), response.url
 
@@ -107,34 +109,39 @@ class Stats:
         self.values[key] += n
 
 
+def _reference(tmp_path, pages) -> tuple[dict, Counter]:
+    """What the pages store, and the counters they raise, read once in this process."""
+    reference = ItemPath(SPEC, tmp_path / "reference.db")
+    for seq, response in enumerate(pages, 1):
+        reference.handle(encode_page(seq, response, FETCHED))
+    reference.store.close()
+    return rows_of(tmp_path / "reference.db"), reference.counts
+
+
 def test_a_killed_worker_loses_nothing(tmp_path):
     """The worker is killed with pages it has not committed; the crawl process stores them."""
     pages = _chamber_pages(20)
-    reference = ItemPath(SPEC, tmp_path / "reference.db")
-    for seq, response in enumerate(pages, 1):
-        reference.handle(encode_page(seq, response, "2026-01-01T00:00:00+00:00"))
-    reference.store.close()
-    expected = rows_of(tmp_path / "reference.db")
+    expected, counts = _reference(tmp_path, pages)
 
     stats = Stats()
     handoff = PageHandoff(SPEC, tmp_path / "work.db", stats, workers=1)
     worker = handoff.workers[0].proc
     half = len(pages) // 2
     for response in pages[:half]:
-        handoff.send(response, "2026-01-01T00:00:00+00:00")
+        handoff.send(response, FETCHED)
     os.kill(worker.pid, signal.SIGKILL)  # at once: well inside its one-second commit interval
     worker.join(timeout=10)
     for response in pages[half:]:
-        handoff.send(response, "2026-01-01T00:00:00+00:00")
+        handoff.send(response, FETCHED)
     handoff.close()
     assert stats.values["page/page_worker_lost"] == 1
     assert rows_of(tmp_path / "work.db") == expected
-    assert handoff.stored == len(expected) == reference.counts["listing/stored"]
+    assert handoff.stored == len(expected) == counts["listing/stored"]
     # Every counter once per page, whoever read it: counters travel only in acknowledgements, so
     # a page committed but never acknowledged is counted by its second reading alone.
     for key in ("page/truncated_body", "page/charset_guessed", "listing/problem/http_status: not 2xx"):
-        assert reference.counts[key] >= 1, key
-    assert {k: v for k, v in stats.values.items() if k != "page/page_worker_lost"} == dict(reference.counts)
+        assert counts[key] >= 1, key
+    assert {k: v for k, v in stats.values.items() if k != "page/page_worker_lost"} == dict(counts)
 
 
 def test_a_worker_killed_under_a_real_crawl_loses_nothing(sample_root, tmp_path):
@@ -163,21 +170,29 @@ def test_a_worker_killed_under_a_real_crawl_loses_nothing(sample_root, tmp_path)
 
 # --- a worker that hangs without dying (the watchdog, PAGE_WORKER_STALL_TIMEOUT) ---------------
 
-def _reference(tmp_path, pages) -> tuple[dict, Counter]:
-    """What the pages store, and the counters they raise, read once in this process."""
-    reference = ItemPath(SPEC, tmp_path / "reference.db")
-    for seq, response in enumerate(pages, 1):
-        reference.handle(encode_page(seq, response, "2026-01-01T00:00:00+00:00"))
-    reference.store.close()
-    return rows_of(tmp_path / "reference.db"), reference.counts
-
-
 def _padded(response, size: int):
     """The page with a ``size``-byte comment before ``</body>`` (read the same, sent bigger)."""
     at = response.body.rfind(b"</body>")
     if at < 0:
         return response
     return response.replace(body=response.body[:at] + b"<!-- " + b"x" * size + b" -->" + response.body[at:])
+
+
+@contextlib.contextmanager
+def _stopped_worker(handoff: PageHandoff, pages, before: int = 0):
+    """Send ``before`` pages, SIGSTOP the worker (any hang, as the crawl process sees it), send
+    the rest; whatever happens, no stopped process is left behind."""
+    worker = handoff.workers[0].proc
+    try:
+        for response in pages[:before]:
+            handoff.send(response, FETCHED)
+        os.kill(worker.pid, signal.SIGSTOP)
+        for response in pages[before:]:
+            handoff.send(response, FETCHED)
+        yield worker
+    finally:
+        if worker.is_alive():
+            worker.kill()
 
 
 @pytest.mark.parametrize("pad, found", [(60_000, "while sending"), (0, "at close")], ids=["full-pipe", "at-close"])
@@ -190,18 +205,9 @@ def test_a_hung_worker_is_killed_and_loses_nothing(tmp_path, pad, found):
     expected, counts = _reference(tmp_path, pages)
     stats = Stats()
     handoff = PageHandoff(SPEC, tmp_path / "work.db", stats, workers=1, stall_timeout=1.0)
-    worker = handoff.workers[0].proc
-    try:
-        for response in pages[:10]:
-            handoff.send(response, "2026-01-01T00:00:00+00:00")
-        os.kill(worker.pid, signal.SIGSTOP)
-        for response in pages[10:]:
-            handoff.send(response, "2026-01-01T00:00:00+00:00")
+    with _stopped_worker(handoff, pages, before=10) as worker:
         assert stats.values["page/page_worker_hung"] == (found == "while sending")
         handoff.close()
-    finally:
-        if worker.is_alive():  # the watchdog failed: do not leave a stopped process behind
-            worker.kill()
     assert worker.exitcode == -signal.SIGKILL
     assert stats.values["page/page_worker_hung"] == stats.values["page/page_worker_lost"] == 1
     assert rows_of(tmp_path / "work.db") == expected
@@ -221,20 +227,13 @@ def test_the_periodic_check_finds_a_hang_while_no_page_is_sent(tmp_path):
     stats, clock = Stats(), Clock()
     handoff = PageHandoff(SPEC, tmp_path / "work.db", stats, workers=1, stall_timeout=1.0)
     handoff.watch(clock)
-    worker = handoff.workers[0].proc
-    try:
-        os.kill(worker.pid, signal.SIGSTOP)
-        for response in pages:
-            handoff.send(response, "2026-01-01T00:00:00+00:00")
+    with _stopped_worker(handoff, pages):
         for _ in range(8):  # 2 s of ticks, a quarter of the limit apart
             time.sleep(handoff.check_interval)
             clock.advance(handoff.check_interval)
         assert stats.values["page/page_worker_hung"] == 1 and not handoff.workers
         assert rows_of(tmp_path / "work.db") == expected  # stored before close
         handoff.close()
-    finally:
-        if worker.is_alive():
-            worker.kill()
     assert not handoff.watching.running
     assert {k: v for k, v in stats.values.items() if not k.startswith("page/page_worker_")} == dict(counts)
 
@@ -246,20 +245,32 @@ def test_a_stopped_process_group_is_not_a_hung_worker(tmp_path):
     stats = Stats()
     handoff = PageHandoff(SPEC, tmp_path / "work.db", stats, workers=1, stall_timeout=1.0)
     handoff.pause_gap = 1.5  # the crawl process "stopped" for longer than that (5 s by default)
-    worker = handoff.workers[0].proc
-    try:
-        os.kill(worker.pid, signal.SIGSTOP)
-        for response in pages:
-            handoff.send(response, "2026-01-01T00:00:00+00:00")
+    with _stopped_worker(handoff, pages) as worker:
         time.sleep(2.0)  # both "stopped": the crawl process makes no check meanwhile
         os.kill(worker.pid, signal.SIGCONT)
         handoff.check()
         handoff.close()
-    finally:
-        if worker.is_alive():
-            worker.kill()
     assert worker.exitcode == 0
     assert "page/page_worker_hung" not in stats.values and "page/page_worker_lost" not in stats.values
+    assert stats.values["page/detail"] == len(pages)
+
+
+def test_a_stall_timeout_of_0_turns_the_watchdog_off(tmp_path):
+    """Off means off: a worker silent past any limit is waited for, and stores everything."""
+    from twisted.internet.task import Clock
+
+    pages = _chamber_pages(1)
+    stats, clock = Stats(), Clock()
+    handoff = PageHandoff(SPEC, tmp_path / "work.db", stats, workers=1, stall_timeout=0)
+    handoff.watch(clock)
+    with _stopped_worker(handoff, pages) as worker:
+        time.sleep(1.0)
+        handoff.check()
+        clock.advance(10)
+        assert handoff.watching is None and handoff.workers and worker.is_alive()
+        os.kill(worker.pid, signal.SIGCONT)
+        handoff.close()
+    assert worker.exitcode == 0 and "page/page_worker_hung" not in stats.values
     assert stats.values["page/detail"] == len(pages)
 
 
