@@ -116,12 +116,16 @@ class ItemPath:
         self.clean = CleanPipeline()
         self.counts: Counter[str] = Counter()
 
-    def handle(self, data: bytes) -> int:
+    def handle(self, data: bytes, current=None) -> int:
+        """Read and store one page; return its sequence number. ``current`` (a shared integer)
+        is set to it first, so the crawl process can name the page a hung worker was on."""
         from crawler.base import read_page, _read_safely
         from crawler.items import Listing
         from crawler.pipelines.validate import validate_item
 
         seq, page, fetched_at = decode_page(data)
+        if current is not None:
+            current.value = seq
         result = _read_safely(read_page, page, self.spec, fetched_at)
         counts = self.counts
         counts["page/detail"] += 1
@@ -143,7 +147,7 @@ class ItemPath:
         return seq
 
 
-def _worker_main(pages, acks, spec: dict, db_path: str, inherited) -> None:
+def _worker_main(pages, acks, spec: dict, db_path: str, inherited, current=None) -> None:
     """The worker's loop: read pages until CLOSE (report and exit) or EOF (crawl process gone)."""
     for conn in inherited:  # the crawl process's ends: EOF must mean the crawl process is gone
         conn.close()
@@ -171,7 +175,7 @@ def _worker_main(pages, acks, spec: dict, db_path: str, inherited) -> None:
             if data == CLOSE:
                 ack()
                 break
-            last = path.handle(data)
+            last = path.handle(data, current)
             if not store.pending and last > acked:  # the store just committed (or holds nothing)
                 ack()
     except (EOFError, BrokenPipeError):  # crawl process killed: keep what was read
@@ -199,7 +203,10 @@ class _Worker:
         pages_r, self.pages = ctx.Pipe(duplex=False)
         _widen(self.pages)
         self.acks, acks_w = ctx.Pipe(duplex=False)
-        self.proc = ctx.Process(target=_worker_main, args=(pages_r, acks_w, spec, db_path, [self.pages, self.acks, *inherited]),
+        # The page the worker began last (shared memory, no lock: one writer, read only to log a hang).
+        self.current = ctx.RawValue("q", 0)
+        self.proc = ctx.Process(target=_worker_main, args=(pages_r, acks_w, spec, db_path, [self.pages, self.acks, *inherited],
+                                                           self.current),
                                 daemon=True, name="page-worker")
         self.proc.start()
         pages_r.close()
@@ -358,9 +365,11 @@ class PageHandoff:
         silent = now - worker.progress_at
         if (not worker.unacked and not waiting) or silent <= self.stall_timeout:
             return False
+        on = worker.unacked.get(worker.current.value)
         log.warning("page worker %s hung: no acknowledgement for %.0f s (limit %.0f s, PAGE_WORKER_STALL_TIMEOUT) "
-                    "with %d pages waiting (%d acknowledged before); killing it (SIGKILL), the crawl process stores them",
-                    worker.proc.pid, silent, self.stall_timeout, len(worker.unacked), worker.acked)
+                    "with %d pages waiting (%d acknowledged before), last page begun: %s; killing it (SIGKILL), "
+                    "the crawl process stores them", worker.proc.pid, silent, self.stall_timeout, len(worker.unacked),
+                    worker.acked, decode_page(on)[1]["url"] if on else "one already stored")
         self.stats.inc_value("page/page_worker_hung")
         worker.proc.kill()
         self._lost(worker)

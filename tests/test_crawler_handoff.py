@@ -217,6 +217,39 @@ def test_a_hung_worker_is_killed_and_loses_nothing(tmp_path, pad, found):
     assert handoff.stored == counts["listing/stored"]
 
 
+def test_a_worker_stuck_on_one_page_is_killed_and_the_page_named(tmp_path, monkeypatch, caplog):
+    """A running worker stuck in one page's reading (as in a runaway regex): the reader is
+    patched before the fork so that, in the worker only, one URL never finishes."""
+    import crawler.base
+
+    pages = _chamber_pages(1)
+    stuck = pages[3].url
+    expected, counts = _reference(tmp_path, pages)
+    read_page, parent = crawler.base.read_page, os.getpid()
+
+    def read_page_hanging_in_the_worker(page, *args):
+        if page["url"] == stuck and os.getpid() != parent:
+            time.sleep(3600)
+        return read_page(page, *args)
+
+    monkeypatch.setattr(crawler.base, "read_page", read_page_hanging_in_the_worker)
+    stats = Stats()
+    handoff = PageHandoff(SPEC, tmp_path / "work.db", stats, workers=1, stall_timeout=1.0)
+    worker = handoff.workers[0].proc
+    try:
+        for response in pages:
+            handoff.send(response, FETCHED)
+        handoff.close()
+    finally:
+        if worker.is_alive():
+            worker.kill()
+    assert stats.values["page/page_worker_hung"] == 1 and worker.exitcode == -signal.SIGKILL
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and r.name == "crawler.handoff"]
+    assert len(warnings) == 1 and f"last page begun: {stuck};" in warnings[0]
+    assert rows_of(tmp_path / "work.db") == expected
+    assert {k: v for k, v in stats.values.items() if not k.startswith("page/page_worker_")} == dict(counts)
+
+
 def test_the_periodic_check_finds_a_hang_while_no_page_is_sent(tmp_path):
     """The crawl sends nothing more (index pages, slow downloads): the ``LoopingCall`` finds the
     hang and the pages are stored before close. A ``task.Clock`` stands in for the reactor."""
