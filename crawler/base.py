@@ -418,7 +418,9 @@ def page_handoff(spider):
 
     from crawler.handoff import PageHandoff
 
-    handoff = PageHandoff(spider.reader_spec(), settings.get("WORK_DB") or "var/work.db", spider.crawler.stats, workers)
+    handoff = PageHandoff(spider.reader_spec(), settings.get("WORK_DB") or "var/work.db", spider.crawler.stats, workers,
+                          stall_timeout=settings.getfloat("PAGE_WORKER_STALL_TIMEOUT", 60.0))
+    handoff.watch()  # the hung-worker watchdog's LoopingCall
     # The store pipeline closes it before writing the run row; this is the safety net.
     spider.crawler.signals.connect(lambda spider: handoff.close(), signal=signals.spider_closed, weak=False)
     return handoff

@@ -18,8 +18,17 @@ Guarantees, and how they are kept:
   whose acknowledgement was lost is stored again: listings upsert by id, so nothing doubles.
 - **Every problem counted.** Counters travel with each acknowledgement and are merged into the
   crawl stats (and so into the ``crawl_runs`` row) as the pages they describe are committed.
-- **Back-pressure.** A full pipe blocks the send, so the crawl never outruns the worker by more
+- **Nothing held up when the worker hangs.** A worker that stops answering without dying (a
+  runaway regex, a deadlock, SIGSTOP) is found by a watchdog: pages are waiting and nothing was
+  acknowledged for ``stall_timeout`` seconds (``PAGE_WORKER_STALL_TIMEOUT``). The crawl process
+  kills it (SIGKILL), counts ``page/page_worker_hung``, logs a warning and takes its pages over as
+  for a dead worker. It looks on every 16th page, while it waits on a full pipe, on a Twisted
+  ``LoopingCall`` while no page comes, and at close; no thread. A gap in its own checks (the whole
+  process group stopped, Ctrl-Z) does not count against the worker.
+- **Back-pressure.** A full pipe holds the send, so the crawl never outruns the worker by more
   than the pipe's buffer; the pages waiting for acknowledgement are bounded too (``MAX_UNACKED``).
+  The page pipe is written non-blocking (its frames are ours, ``frame``/``read_frame``), so the
+  wait on a full pipe can look at the watchdog's clock instead of blocking in ``write``.
 - **Clean stop (SIGTERM) and resume.** The store pipeline's ``close_spider`` runs ``close()``
   before the run row is written: the worker stores everything it was sent, sends its last
   counters and exits. Scrapy's ``JOBDIR`` queue holds only pages not yet fetched, so a resume
@@ -34,7 +43,10 @@ from __future__ import annotations
 import logging
 import marshal
 import multiprocessing
+import os
+import select
 import signal
+import struct
 import time
 from collections import Counter
 from pathlib import Path
@@ -46,6 +58,36 @@ log = logging.getLogger(__name__)
 CLOSE = b""  # the last message to a worker: store everything, report, exit
 MAX_UNACKED = 4000  # pages sent but not yet committed; about 5 s of crawling at full speed
 CLOSE_TIMEOUT = 300.0  # seconds a worker may take to store what it holds at close
+STALL_TIMEOUT = 60.0  # seconds without an acknowledgement, pages waiting, before a worker counts as hung
+_HEADER = struct.Struct("!I")
+
+
+def frame(data: bytes) -> bytes:
+    """One message on the page pipe: its length (4 bytes, network order), then its bytes."""
+    if len(data) > 0xFFFFFFFF:
+        raise ValueError(f"a page of {len(data)} bytes is too big to hand over")
+    return _HEADER.pack(len(data)) + data
+
+
+def read_frame(fd: int) -> bytes:
+    """The next message ``frame`` wrote to ``fd`` (blocking); EOFError when the writer is gone."""
+    size = _HEADER.unpack(_read_exactly(fd, _HEADER.size))[0]
+    return _read_exactly(fd, size)
+
+
+def _read_exactly(fd: int, n: int) -> bytes:
+    if n == 0:
+        return b""
+    data = os.read(fd, n)
+    if len(data) == n:  # the usual case: one read
+        return data
+    buf = bytearray(data)
+    while data and len(buf) < n:
+        data = os.read(fd, n - len(buf))
+        buf += data
+    if len(buf) < n:
+        raise EOFError("page pipe closed mid-message")
+    return bytes(buf)
 
 
 def encode_page(seq: int, response, fetched_at: str) -> bytes:
@@ -74,12 +116,16 @@ class ItemPath:
         self.clean = CleanPipeline()
         self.counts: Counter[str] = Counter()
 
-    def handle(self, data: bytes) -> int:
+    def handle(self, data: bytes, current=None) -> int:
+        """Read and store one page; return its sequence number. ``current`` (a shared integer)
+        is set to it first, so the crawl process can name the page a hung worker was on."""
         from crawler.base import read_page, _read_safely
         from crawler.items import Listing
         from crawler.pipelines.validate import validate_item
 
         seq, page, fetched_at = decode_page(data)
+        if current is not None:
+            current.value = seq
         result = _read_safely(read_page, page, self.spec, fetched_at)
         counts = self.counts
         counts["page/detail"] += 1
@@ -101,7 +147,7 @@ class ItemPath:
         return seq
 
 
-def _worker_main(pages, acks, spec: dict, db_path: str, inherited) -> None:
+def _worker_main(pages, acks, spec: dict, db_path: str, inherited, current=None) -> None:
     """The worker's loop: read pages until CLOSE (report and exit) or EOF (crawl process gone)."""
     for conn in inherited:  # the crawl process's ends: EOF must mean the crawl process is gone
         conn.close()
@@ -125,11 +171,11 @@ def _worker_main(pages, acks, spec: dict, db_path: str, inherited) -> None:
                 if last > acked or path.counts:
                     ack()
                 continue
-            data = pages.recv_bytes()
+            data = read_frame(pages.fileno())
             if data == CLOSE:
                 ack()
                 break
-            last = path.handle(data)
+            last = path.handle(data, current)
             if not store.pending and last > acked:  # the store just committed (or holds nothing)
                 ack()
     except (EOFError, BrokenPipeError):  # crawl process killed: keep what was read
@@ -157,21 +203,45 @@ class _Worker:
         pages_r, self.pages = ctx.Pipe(duplex=False)
         _widen(self.pages)
         self.acks, acks_w = ctx.Pipe(duplex=False)
-        self.proc = ctx.Process(target=_worker_main, args=(pages_r, acks_w, spec, db_path, [self.pages, self.acks, *inherited]),
+        # The page the worker began last (shared memory, no lock: one writer, read only to log a hang).
+        self.current = ctx.RawValue("q", 0)
+        self.proc = ctx.Process(target=_worker_main, args=(pages_r, acks_w, spec, db_path, [self.pages, self.acks, *inherited],
+                                                           self.current),
                                 daemon=True, name="page-worker")
         self.proc.start()
         pages_r.close()
         acks_w.close()
+        # Set after the fork, on the crawl process's end only: a full pipe raises instead of blocking.
+        os.set_blocking(self.pages.fileno(), False)
         self.unacked: dict[int, bytes] = {}
+        self.acked = 0  # pages acknowledged so far (for the log)
+        # The watchdog's clock: the last acknowledgement, or the send that ended a time with
+        # nothing waiting (a worker with nothing to do owes no acknowledgement).
+        self.progress_at = time.monotonic()
 
 
 class PageHandoff:
     """The crawl process's side: send pages to ``workers`` processes, merge their counters into
-    ``stats``, take their pages back if one dies. Fork it before the crawl starts its threads."""
+    ``stats``, take their pages back if one dies or hangs. Fork it before the crawl starts its
+    threads.
 
-    def __init__(self, spec: dict, db_path: str | Path, stats, workers: int = 1):
+    ``stall_timeout``: seconds a worker may hold pages without acknowledging any before it is
+    killed as hung (0: never; then only a dead worker, or the close deadline, ends it).
+    """
+
+    def __init__(self, spec: dict, db_path: str | Path, stats, workers: int = 1, stall_timeout: float = STALL_TIMEOUT):
+        if stall_timeout < 0:
+            raise ValueError(f"PAGE_WORKER_STALL_TIMEOUT must be 0 (off) or a number of seconds, not {stall_timeout!r}")
         ctx = multiprocessing.get_context("fork")
         self.spec, self.db_path, self.stats = spec, str(db_path), stats
+        self.stall_timeout = float(stall_timeout)
+        # How often the LoopingCall looks (``watch``), and the gap in the crawl process's own
+        # checks taken as its being stopped too (Ctrl-Z stops the whole process group): time the
+        # crawl process did not run says nothing about the worker.
+        self.check_interval = min(5.0, max(0.25, self.stall_timeout / 4))
+        self.pause_gap = max(3 * self.check_interval, 5.0)
+        self.checked_at = time.monotonic()
+        self.watching = None
         self.workers: list[_Worker] = []
         for _ in range(workers):
             inherited = [c for w in self.workers for c in (w.pages, w.acks)]
@@ -191,31 +261,67 @@ class PageHandoff:
             self._handle_here(data)
             return
         worker = self.workers[self.seq % len(self.workers)]
+        if not worker.unacked:
+            worker.progress_at = time.monotonic()
         worker.unacked[self.seq] = data
         if self.seq % 16 == 0 or len(worker.unacked) > MAX_UNACKED:
             self._read_acks(worker, wait=len(worker.unacked) > MAX_UNACKED)
             if worker not in self.workers:
                 return  # lost while waiting: its pages, this one included, were read here
-        try:
-            worker.pages.send_bytes(data)
-        except OSError:  # BrokenPipeError: the worker is gone
-            self._lost(worker)
+        self._write(worker, frame(data))
 
-    def _read_acks(self, worker: _Worker, wait: bool = False) -> None:
+    def _write(self, worker: _Worker, message: bytes) -> None:
+        """Write one frame; on a full pipe wait for the worker to read (back-pressure), but not
+        past the watchdog's limit. A lost worker has the frame's page among its unacked ones."""
+        view = memoryview(message)
+        while view:
+            try:
+                view = view[os.write(worker.pages.fileno(), view):]
+            except BlockingIOError:
+                if not self._wait(worker, writable=True):
+                    return
+            except OSError:  # BrokenPipeError: the worker is gone
+                self._lost(worker)
+                return
+
+    def _wait(self, worker: _Worker, writable: bool) -> bool:
+        """Wait (in half-second steps) for room in the page pipe (``writable``) or for an
+        acknowledgement, reading those that come; False once the worker is lost or killed."""
+        while True:
+            ready, room, _ = select.select([worker.acks], [worker.pages] if writable else [], [], 0.5)
+            acked = worker.acked
+            if ready and not self._read_acks(worker):
+                return False
+            if room or (not writable and worker.acked > acked):
+                return True
+            if not worker.proc.is_alive():
+                self._lost(worker)
+                return False
+            if self._hung(worker):
+                return False
+
+    def _read_acks(self, worker: _Worker, wait: bool = False) -> bool:
+        """Merge the acknowledgements that have come (with ``wait``, until few enough pages wait);
+        then ask the watchdog. False once the worker is lost or killed."""
         try:
-            while worker.acks.poll(5.0 if wait else 0):
+            while worker.acks.poll(0):
                 self._ack(worker, worker.acks.recv_bytes())
-                wait = wait and len(worker.unacked) > MAX_UNACKED
         except (EOFError, OSError):
             self._lost(worker)
-            return
-        if wait and not worker.proc.is_alive():
-            self._lost(worker)
+            return False
+        if wait:
+            while len(worker.unacked) > MAX_UNACKED:
+                if not self._wait(worker, writable=False):
+                    return False
+        return not self._hung(worker)
 
     def _ack(self, worker: _Worker, data: bytes) -> None:
         upto, counts = marshal.loads(data)
-        for seq in [s for s in worker.unacked if s <= upto]:
+        done = [s for s in worker.unacked if s <= upto]
+        for seq in done:
             del worker.unacked[seq]
+        worker.acked += len(done)
+        worker.progress_at = time.monotonic()
         self._merge(counts)
 
     def _merge(self, counts: dict) -> None:
@@ -223,6 +329,51 @@ class PageHandoff:
             self.stats.inc_value(key, n)
         self.stored += counts.get("listing/stored", 0)
         self.invalid += counts.get("listing/status/invalid", 0)
+
+    # --- the watchdog -----------------------------------------------------------------------
+
+    def watch(self, clock=None) -> None:
+        """Check the workers on a Twisted ``LoopingCall`` too, so a hang is found while no page
+        is being sent (the crawl walking index pages, or waiting on slow downloads). Runs on the
+        reactor (or ``clock``, a ``task.Clock`` in tests); ``close`` stops it."""
+        if not self.stall_timeout or self.watching is not None:
+            return
+        from twisted.internet import task
+
+        self.watching = task.LoopingCall(self.check)
+        if clock is not None:
+            self.watching.clock = clock
+        self.watching.start(self.check_interval, now=False).addErrback(
+            lambda failure: log.error("page worker watchdog stopped: %s", failure.getTraceback()))
+
+    def check(self) -> None:
+        """Read what acknowledgements have come from every worker, and kill a hung one."""
+        for worker in list(self.workers):
+            self._read_acks(worker)
+
+    def _hung(self, worker: _Worker, waiting: bool = False) -> bool:
+        """Kill ``worker`` and take its pages over if it has held pages (or, ``waiting``, held up
+        the close) for ``stall_timeout`` seconds without an acknowledgement."""
+        if not self.stall_timeout or worker not in self.workers:
+            return False
+        now = time.monotonic()
+        gap = now - self.checked_at
+        self.checked_at = now
+        if gap > self.pause_gap:  # the crawl process did not run either: stop the clocks for that time
+            for each in self.workers:
+                each.progress_at += gap
+        silent = now - worker.progress_at
+        if (not worker.unacked and not waiting) or silent <= self.stall_timeout:
+            return False
+        on = worker.unacked.get(worker.current.value)
+        log.warning("page worker %s hung: no acknowledgement for %.0f s (limit %.0f s, PAGE_WORKER_STALL_TIMEOUT) "
+                    "with %d pages waiting (%d acknowledged before), last page begun: %s; killing it (SIGKILL), "
+                    "the crawl process stores them", worker.proc.pid, silent, self.stall_timeout, len(worker.unacked),
+                    worker.acked, decode_page(on)[1]["url"] if on else "one already stored")
+        self.stats.inc_value("page/page_worker_hung")
+        worker.proc.kill()
+        self._lost(worker)
+        return True
 
     # --- a lost worker ----------------------------------------------------------------------
 
@@ -234,11 +385,24 @@ class PageHandoff:
         self.fallback.counts.clear()
 
     def _lost(self, worker: _Worker) -> None:
-        """Read the pages the dead worker never committed here, and send it nothing more."""
+        """Read the pages the dead worker never committed here, and send it nothing more.
+
+        No fresh worker is forked: by now the crawl has started its threads (Twisted's thread
+        pool), and forking a threaded process can leave the child holding locks no thread will
+        release; the pages are read in the crawl process instead, as with ``PAGE_WORKERS=0``.
+        """
         if worker not in self.workers:
             return
         self.workers.remove(worker)
         worker.proc.join(timeout=5)
+        if worker.proc.is_alive():  # two readers of the same pages would count them twice
+            worker.proc.kill()
+            worker.proc.join(timeout=10)
+        try:  # acknowledgements it sent before it went: those pages are stored and counted
+            while worker.acks.poll(0):
+                self._ack(worker, worker.acks.recv_bytes())
+        except (EOFError, OSError):
+            pass
         log.error("page worker %s exited (code %s) with %d pages not stored: reading them in the crawl process",
                   worker.proc.pid, worker.proc.exitcode, len(worker.unacked))
         self.stats.inc_value("page/page_worker_lost")
@@ -247,9 +411,14 @@ class PageHandoff:
         for seq in sorted(worker.unacked):
             self._handle_here(worker.unacked[seq])
         worker.unacked.clear()
+        if self.fallback is not None:  # the rescued pages have waited long enough: commit them now
+            self.fallback.store.flush()
 
     def _drain(self, worker: _Worker, deadline: float) -> bool:
-        """Read a closing worker's acknowledgements until it exits; False if it left pages behind."""
+        """Read a closing worker's acknowledgements until it exits; False if it left pages behind
+        (then the caller takes them over); a hung worker is killed and taken over here."""
+        if not worker.unacked:  # it owes no page, only its exit: the clock starts now
+            worker.progress_at = time.monotonic()
         while True:
             try:
                 if worker.acks.poll(0.5):
@@ -260,6 +429,8 @@ class PageHandoff:
                 return not worker.unacked and worker.proc.exitcode == 0
             if not worker.proc.is_alive():
                 return not worker.unacked and worker.proc.exitcode == 0
+            if self._hung(worker, waiting=True):
+                return False
             if time.monotonic() > deadline:
                 log.error("page worker %s did not finish storing in %.0f s: killed", worker.proc.pid, CLOSE_TIMEOUT)
                 worker.proc.kill()
@@ -273,11 +444,10 @@ class PageHandoff:
         if self.closed:
             return
         self.closed = True
+        if self.watching is not None and self.watching.running:
+            self.watching.stop()
         for worker in list(self.workers):
-            try:
-                worker.pages.send_bytes(CLOSE)
-            except OSError:
-                self._lost(worker)
+            self._write(worker, frame(CLOSE))
         deadline = time.monotonic() + CLOSE_TIMEOUT
         for worker in list(self.workers):
             if self._drain(worker, deadline):

@@ -70,6 +70,11 @@ EXTRACT_WORKERS = 0
 # spider: ~0.95-1.0), see docs/crawler.md. 0 = everything in the crawl process. Generic mode
 # always reads in-process (its link decisions need each page's result).
 PAGE_WORKERS = 1
+# A page worker holding pages without acknowledging any for this many seconds is taken as hung
+# (a runaway regex, a deadlock, SIGSTOP): killed, counted (page/page_worker_hung), its pages
+# read in the crawl process. A healthy worker acknowledges at least every second or so (each
+# commit), so 60 s leaves room for a slow page or a busy disk. 0 = no watchdog.
+PAGE_WORKER_STALL_TIMEOUT = 60
 
 ITEM_PIPELINES = {
     "crawler.pipelines.clean.CleanPipeline": 100,

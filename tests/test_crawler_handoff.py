@@ -8,6 +8,7 @@ directly, where the kill surely lands before the worker committed).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -30,6 +31,7 @@ from .sites.sample import sample_site, served
 
 CHAMBER = Path(__file__).parent / "sites" / "chamber"
 VOLATILE = {"fetched_at", "first_seen_at", "changed_at", "crawl_run_id"}
+FETCHED = "2026-01-01T00:00:00+00:00"
 SPEC = {"source": "chamber", "selectors": {}, "accepts_unstructured": False, "generic_fallbacks": True,
         "run_id": "test-run", "id_base": None}
 
@@ -94,7 +96,7 @@ def _chamber_pages(copies: int) -> list[TextResponse]:
 
 def test_a_page_reads_the_same_after_crossing_to_a_worker():
     for response in _chamber_pages(1):
-        seq, page, fetched_at = decode_page(encode_page(7, response, "2026-01-01T00:00:00+00:00"))
+        seq, page, fetched_at = decode_page(encode_page(7, response, FETCHED))
         assert seq == 7
         assert read_page(page, SPEC, fetched_at) == read_response(response, SPEC, fetched_at), response.url
 
@@ -107,32 +109,39 @@ class Stats:
         self.values[key] += n
 
 
+def _reference(tmp_path, pages) -> tuple[dict, Counter]:
+    """What the pages store, and the counters they raise, read once in this process."""
+    reference = ItemPath(SPEC, tmp_path / "reference.db")
+    for seq, response in enumerate(pages, 1):
+        reference.handle(encode_page(seq, response, FETCHED))
+    reference.store.close()
+    return rows_of(tmp_path / "reference.db"), reference.counts
+
+
 def test_a_killed_worker_loses_nothing(tmp_path):
     """The worker is killed with pages it has not committed; the crawl process stores them."""
     pages = _chamber_pages(20)
-    reference = ItemPath(SPEC, tmp_path / "reference.db")
-    for seq, response in enumerate(pages, 1):
-        reference.handle(encode_page(seq, response, "2026-01-01T00:00:00+00:00"))
-    reference.store.close()
-    expected = rows_of(tmp_path / "reference.db")
+    expected, counts = _reference(tmp_path, pages)
 
     stats = Stats()
     handoff = PageHandoff(SPEC, tmp_path / "work.db", stats, workers=1)
     worker = handoff.workers[0].proc
     half = len(pages) // 2
     for response in pages[:half]:
-        handoff.send(response, "2026-01-01T00:00:00+00:00")
+        handoff.send(response, FETCHED)
     os.kill(worker.pid, signal.SIGKILL)  # at once: well inside its one-second commit interval
     worker.join(timeout=10)
     for response in pages[half:]:
-        handoff.send(response, "2026-01-01T00:00:00+00:00")
+        handoff.send(response, FETCHED)
     handoff.close()
     assert stats.values["page/page_worker_lost"] == 1
     assert rows_of(tmp_path / "work.db") == expected
-    assert handoff.stored >= len(expected) == reference.counts["listing/stored"]
-    # Page problems were counted (the cut, the 404, the guessed charset), whoever read the page.
+    assert handoff.stored == len(expected) == counts["listing/stored"]
+    # Every counter once per page, whoever read it: counters travel only in acknowledgements, so
+    # a page committed but never acknowledged is counted by its second reading alone.
     for key in ("page/truncated_body", "page/charset_guessed", "listing/problem/http_status: not 2xx"):
-        assert stats.values[key] >= reference.counts[key] >= 1, key
+        assert counts[key] >= 1, key
+    assert {k: v for k, v in stats.values.items() if k != "page/page_worker_lost"} == dict(counts)
 
 
 def test_a_worker_killed_under_a_real_crawl_loses_nothing(sample_root, tmp_path):
@@ -157,3 +166,191 @@ def test_a_worker_killed_under_a_real_crawl_loses_nothing(sample_root, tmp_path)
     assert json.loads(run[2])["page/page_worker_lost"] == 1
     paths = [urlsplit(r["url"]).path for r in rows_of(db).values()]
     assert len(paths) == len(set(paths)) and set(paths) == expected
+
+
+# --- a worker that hangs without dying (the watchdog, PAGE_WORKER_STALL_TIMEOUT) ---------------
+
+def _padded(response, size: int):
+    """The page with a ``size``-byte comment before ``</body>`` (read the same, sent bigger)."""
+    at = response.body.rfind(b"</body>")
+    if at < 0:
+        return response
+    return response.replace(body=response.body[:at] + b"<!-- " + b"x" * size + b" -->" + response.body[at:])
+
+
+@contextlib.contextmanager
+def _stopped_worker(handoff: PageHandoff, pages, before: int = 0):
+    """Send ``before`` pages, SIGSTOP the worker (any hang, as the crawl process sees it), send
+    the rest; whatever happens, no stopped process is left behind."""
+    worker = handoff.workers[0].proc
+    try:
+        for response in pages[:before]:
+            handoff.send(response, FETCHED)
+        os.kill(worker.pid, signal.SIGSTOP)
+        for response in pages[before:]:
+            handoff.send(response, FETCHED)
+        yield worker
+    finally:
+        if worker.is_alive():
+            worker.kill()
+
+
+@pytest.mark.parametrize("pad, found", [(60_000, "while sending"), (0, "at close")], ids=["full-pipe", "at-close"])
+def test_a_hung_worker_is_killed_and_loses_nothing(tmp_path, pad, found):
+    """SIGSTOP stands for any hang (a runaway regex, a deadlock): the worker lives but answers
+    nothing. With pages padded to ~60 kB, those sent after the stop (~1.8 MB) overfill the 1 MB
+    pipe, so the watchdog must fire while the crawl process waits to send; unpadded (~30 kB in
+    all) they fit, and it fires at close."""
+    pages = [_padded(response, pad) for response in _chamber_pages(4)]
+    expected, counts = _reference(tmp_path, pages)
+    stats = Stats()
+    handoff = PageHandoff(SPEC, tmp_path / "work.db", stats, workers=1, stall_timeout=1.0)
+    with _stopped_worker(handoff, pages, before=10) as worker:
+        assert stats.values["page/page_worker_hung"] == (found == "while sending")
+        handoff.close()
+    assert worker.exitcode == -signal.SIGKILL
+    assert stats.values["page/page_worker_hung"] == stats.values["page/page_worker_lost"] == 1
+    assert rows_of(tmp_path / "work.db") == expected
+    # Every counter as one reading of each page gives it: none lost, none counted twice.
+    lost = {"page/page_worker_hung", "page/page_worker_lost"}
+    assert {k: v for k, v in stats.values.items() if k not in lost} == dict(counts)
+    assert handoff.stored == counts["listing/stored"]
+
+
+def test_a_worker_stuck_on_one_page_is_killed_and_the_page_named(tmp_path, monkeypatch, caplog):
+    """A running worker stuck in one page's reading (as in a runaway regex): the reader is
+    patched before the fork so that, in the worker only, one URL never finishes."""
+    import crawler.base
+
+    pages = _chamber_pages(1)
+    stuck = pages[3].url
+    expected, counts = _reference(tmp_path, pages)
+    read_page, parent = crawler.base.read_page, os.getpid()
+
+    def read_page_hanging_in_the_worker(page, *args):
+        if page["url"] == stuck and os.getpid() != parent:
+            time.sleep(3600)
+        return read_page(page, *args)
+
+    monkeypatch.setattr(crawler.base, "read_page", read_page_hanging_in_the_worker)
+    stats = Stats()
+    handoff = PageHandoff(SPEC, tmp_path / "work.db", stats, workers=1, stall_timeout=1.0)
+    worker = handoff.workers[0].proc
+    try:
+        for response in pages:
+            handoff.send(response, FETCHED)
+        handoff.close()
+    finally:
+        if worker.is_alive():
+            worker.kill()
+    assert stats.values["page/page_worker_hung"] == 1 and worker.exitcode == -signal.SIGKILL
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and r.name == "crawler.handoff"]
+    assert len(warnings) == 1 and f"last page begun: {stuck};" in warnings[0]
+    assert rows_of(tmp_path / "work.db") == expected
+    assert {k: v for k, v in stats.values.items() if not k.startswith("page/page_worker_")} == dict(counts)
+
+
+def test_the_periodic_check_finds_a_hang_while_no_page_is_sent(tmp_path):
+    """The crawl sends nothing more (index pages, slow downloads): the ``LoopingCall`` finds the
+    hang and the pages are stored before close. A ``task.Clock`` stands in for the reactor."""
+    from twisted.internet.task import Clock
+
+    pages = _chamber_pages(1)
+    expected, counts = _reference(tmp_path, pages)
+    stats, clock = Stats(), Clock()
+    handoff = PageHandoff(SPEC, tmp_path / "work.db", stats, workers=1, stall_timeout=1.0)
+    handoff.watch(clock)
+    with _stopped_worker(handoff, pages):
+        for _ in range(8):  # 2 s of ticks, a quarter of the limit apart
+            time.sleep(handoff.check_interval)
+            clock.advance(handoff.check_interval)
+        assert stats.values["page/page_worker_hung"] == 1 and not handoff.workers
+        assert rows_of(tmp_path / "work.db") == expected  # stored before close
+        handoff.close()
+    assert not handoff.watching.running
+    assert {k: v for k, v in stats.values.items() if not k.startswith("page/page_worker_")} == dict(counts)
+
+
+def test_a_stopped_process_group_is_not_a_hung_worker(tmp_path):
+    """Ctrl-Z stops the crawl process and its worker together: when both go on, the time the
+    crawl process itself was stopped is not held against the worker."""
+    pages = _chamber_pages(1)
+    stats = Stats()
+    handoff = PageHandoff(SPEC, tmp_path / "work.db", stats, workers=1, stall_timeout=1.0)
+    handoff.pause_gap = 1.5  # the crawl process "stopped" for longer than that (5 s by default)
+    with _stopped_worker(handoff, pages) as worker:
+        time.sleep(2.0)  # both "stopped": the crawl process makes no check meanwhile
+        os.kill(worker.pid, signal.SIGCONT)
+        handoff.check()
+        handoff.close()
+    assert worker.exitcode == 0
+    assert "page/page_worker_hung" not in stats.values and "page/page_worker_lost" not in stats.values
+    assert stats.values["page/detail"] == len(pages)
+
+
+def test_a_stall_timeout_of_0_turns_the_watchdog_off(tmp_path):
+    """Off means off: a worker silent past any limit is waited for, and stores everything."""
+    from twisted.internet.task import Clock
+
+    pages = _chamber_pages(1)
+    stats, clock = Stats(), Clock()
+    handoff = PageHandoff(SPEC, tmp_path / "work.db", stats, workers=1, stall_timeout=0)
+    handoff.watch(clock)
+    with _stopped_worker(handoff, pages) as worker:
+        time.sleep(1.0)
+        handoff.check()
+        clock.advance(10)
+        assert handoff.watching is None and handoff.workers and worker.is_alive()
+        os.kill(worker.pid, signal.SIGCONT)
+        handoff.close()
+    assert worker.exitcode == 0 and "page/page_worker_hung" not in stats.values
+    assert stats.values["page/detail"] == len(pages)
+
+
+def test_a_negative_stall_timeout_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="PAGE_WORKER_STALL_TIMEOUT"):
+        PageHandoff(SPEC, tmp_path / "work.db", Stats(), workers=0, stall_timeout=-1)
+
+
+def test_a_worker_hung_under_a_real_crawl_is_replaced_by_the_crawl_process(sample_root, tmp_path):
+    """A real crawl whose worker is stopped part-way ends with the listings and counters of an
+    undisturbed crawl of the same site, and one hung worker counted."""
+    settings = {"DOWNLOAD_DELAY": 0.05, "CONCURRENT_REQUESTS_PER_DOMAIN": 1, "AUTOTHROTTLE_ENABLED": False,
+                "RANDOMIZE_DOWNLOAD_DELAY": False, "PAGE_WORKERS": 1, "PAGE_WORKER_STALL_TIMEOUT": 2}
+    db, normal_db = tmp_path / "work.db", tmp_path / "normal.db"
+    with served(sample_root) as bases:
+        normal = crawl(normal_db, source="member_directory", base_urls=bases, settings=settings)
+        job = build_job(db, source="member_directory", base_urls=bases, settings=settings)
+        log_file = (tmp_path / "crawl.log").open("wb")
+        proc = subprocess.Popen(command(job), stdout=log_file, stderr=subprocess.STDOUT)
+        worker = None
+        try:
+            deadline = time.monotonic() + 60
+            while listing_count(db) < 5 and time.monotonic() < deadline and proc.poll() is None:
+                time.sleep(0.05)
+            assert proc.poll() is None, "the crawl finished before its worker could be stopped"
+            children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+            assert len(children) == 1, "one page worker"
+            worker = int(children[0])
+            os.kill(worker, signal.SIGSTOP)
+            assert proc.wait(timeout=120) == 0
+        finally:
+            if proc.poll() is None:  # the watchdog failed: leave nothing running
+                proc.kill()
+                proc.wait()
+            if worker is not None and Path(f"/proc/{worker}").exists():
+                os.kill(worker, signal.SIGKILL)
+            log_file.close()
+    warning = [line for line in (tmp_path / "crawl.log").read_text().splitlines() if "[crawler.handoff] WARNING" in line]
+    assert len(warning) == 1 and f"page worker {worker} hung" in warning[0] and "pages waiting" in warning[0]
+    conn = sqlite3.connect(db)
+    status, listings, invalid, pages, problems = conn.execute(
+        "select status, listings, invalid, pages, problems from crawl_runs where run_id = ?", [job["run_id"]]).fetchone()
+    conn.close()
+    problems = json.loads(problems)
+    assert status == "finished"
+    assert problems.pop("page/page_worker_hung") == problems.pop("page/page_worker_lost") == 1
+    assert problems == normal["problems"]
+    assert (listings, invalid, pages) == (normal["listings"], normal["invalid"], normal["pages"])
+    assert rows_of(db) == rows_of(normal_db)
+    assert run_stats(db, job["run_id"])["listing/stored"] == normal["listings"]
