@@ -60,22 +60,52 @@ def make_products(nlp: Language, name: str, use_noun_chunks: bool, max_item_toke
     return ProductFinder(nlp, name, use_noun_chunks=use_noun_chunks, max_item_tokens=max_item_tokens)
 
 
-IRREGULAR = {"knives": "knife", "leaves": "leaf", "shelves": "shelf", "halves": "half", "loaves": "loaf",
-             "feet": "foot", "teeth": "tooth", "mice": "mouse", "geese": "goose", "women": "woman", "men": "man",
-             "children": "child", "calves": "calf", "wolves": "wolf", "thieves": "thief", "scarves": "scarf",
-             "cookies": "cookie", "movies": "movie", "brownies": "brownie", "smoothies": "smoothie"}
+# Plurals no suffix rule gets right. The lookup table (spacy-lookups-data) knows some of them
+# but reads others as verbs ("shelves" -> "shelve", "leaves" -> "leave", "halves" -> "halve").
+IRREGULAR = {"feet": "foot", "teeth": "tooth", "mice": "mouse", "geese": "goose", "women": "woman", "men": "man",
+             "children": "child", "oxen": "ox", "people": "person", "cacti": "cactus", "fungi": "fungus",
+             "axes": "axe", "pickaxes": "pickaxe"}
+# -ves plurals of -f/-fe nouns, also as the end of a compound ("bookshelves", "penknives").
+# Regular -ves plurals ("gloves", "valves", "sleeves", "olives") are not here; "lives" is left
+# out because "olives" ends in it.
+VES_PLURALS = {"knives": "knife", "wives": "wife", "leaves": "leaf", "loaves": "loaf", "shelves": "shelf",
+               "halves": "half", "calves": "calf", "wolves": "wolf", "scarves": "scarf", "hooves": "hoof",
+               "thieves": "thief", "dwarves": "dwarf", "wharves": "wharf", "sheaves": "sheaf"}
+# Nouns whose plural ends in -ies but whose singular ends in -ie, not -y ("hoodies" -> "hoodie",
+# where "gummies" -> "gummy"); the lookup table does not know most of them.
+IE_NOUNS = {"cookie", "brownie", "smoothie", "movie", "hoodie", "beanie", "onesie", "goalie", "rookie", "selfie",
+            "veggie", "zombie", "pixie", "bootie", "nightie", "koozie", "scrunchie", "talkie", "birdie", "calorie",
+            "prairie", "auntie", "genie", "sortie", "budgie", "collie", "doggie", "foodie", "magpie", "potpie",
+            "porkpie", "pinkie", "freebie", "hippie", "sweetie", "bogie", "rotisserie", "patisserie", "lingerie",
+            "charcuterie", "coterie", "eyrie", "specie", "cowrie", "kiddie", "wheelie", "oldie", "stogie", "undie"}
+# Words that end in -s in the singular too.
+INVARIANT = {"series", "species", "means", "news", "headquarters", "crossroads", "barracks", "gallows", "chassis",
+             "corps", "forceps", "biceps", "triceps", "molasses", "premises", "rabies", "diabetes", "sweepstakes",
+             "innings", "shambles", "lens"}
+# -oe nouns: "shoes" -> "shoe" (while "potatoes" -> "potato"); compounds of "shoe" and "canoe" too
+OE_NOUNS = {"shoe", "toe", "hoe", "canoe", "oboe", "floe", "sloe", "throe", "foe", "woe", "aloe", "doe", "roe"}
 
 
-def singular(word: str, lookup_lemma: str) -> str:
-    """The singular of a head noun.
+def singular(word: str, lookup_lemma: str = "") -> str:
+    """The singular of a (lower-case) noun.
 
-    The lookup table (spacy-lookups-data) is only trusted when its lemma is one of the regular
-    singulars of the word: it maps "syringes" to "syrinx" and "fencing" to "fence".
+    Product names are stored singular so that "hunting knives" and "hunting knife" are one
+    product. The lookup table (spacy-lookups-data) is trusted only when its lemma is one of the
+    regular singulars of the word: it maps "syringes" to "syrinx", "fencing" to "fence" and
+    "shelves" to the verb "shelve". Irregular plurals come first, from the tables above.
     """
     if word in IRREGULAR:
         return IRREGULAR[word]
+    if word in INVARIANT:
+        return word
+    if word.endswith("ves"):
+        for plural, one in VES_PLURALS.items():
+            if word.endswith(plural):
+                return word[: len(word) - len(plural)] + one
     if not word.endswith("s") or word.endswith(("ss", "us", "is")) or len(word) <= 3:
         return word
+    if word.endswith("ies") and word[:-1] in IE_NOUNS:
+        return word[:-1]
     candidates = [word[:-1]]
     if word.endswith("es"):
         candidates.append(word[:-2])
@@ -87,6 +117,8 @@ def singular(word: str, lookup_lemma: str) -> str:
         return word[:-3] + "y"  # gummies, batteries (the table does not know every word)
     if re.search(r"(ch|sh|x|z|ss)es$", word):
         return word[:-2]  # boxes, brushes
+    if word.endswith("oes") and word[:-1] not in OE_NOUNS and not word.endswith(("shoes", "canoes")):
+        return word[:-2]  # potatoes, mangoes (shoes, canoes keep their e)
     return word[:-1]
 
 
@@ -533,8 +565,9 @@ class ProductFinder(LexiconComponent):
             m = rx.search(surface)
             if m and 2 * (m.end() - m.start()) >= len(surface):
                 return "certification"  # "ISO 9001", not "EPA-registered disinfecting wipes"
-        keep = head_lower in self.ing_thing or head_lower in self.plural_keep
-        lemma = head_lower if keep else singular(head_lower, head_lemma)
+        # plural-only nouns ("pants", "glasses") stay as written; "-ing" things are singular
+        # like any noun ("ball bearings" -> "ball bearing", as "ball valves" -> "ball valve")
+        lemma = head_lower if head_lower in self.plural_keep else singular(head_lower, head_lemma)
         normal = "".join(t.lower_ + t.whitespace_ for t in tokens[:-1]) + lemma
         normal = re.sub(r"\s*-\s*", "-", normal)
         normal = re.sub(r"\s+", " ", normal).strip()
