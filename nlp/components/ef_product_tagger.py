@@ -29,6 +29,17 @@ from .lexicon import sentences
 
 MODEL_DIR = Path(__file__).resolve().parents[1] / "data" / "products" / "model"
 LOOSE = {"line_list", "opening_list", "subject"}
+# words before a noun phrase that say it is not what the firm makes: inputs ("from", "into",
+# "with"), customers and uses ("for", "to"), places and containers ("in", "at", "across")
+AFTER_WORDS = {"for", "from", "with", "in", "at", "to", "by", "near", "across", "throughout", "among", "via"}
+# ... unless a maker's noun or verb comes right before that word: "supplier for the silicone
+# baking mats", "specialize in cedar shakes"
+MAKER_BEFORE = {"supplier", "suppliers", "manufacturer", "manufacturers", "maker", "makers", "producer", "producers",
+                "factory", "specialist", "specialists", "specialize", "specialise", "specializes", "specialises",
+                "specializing", "specialising", "specialized", "specialised", "expert", "experts", "source",
+                "exporter", "exporters", "leader", "deal", "deals", "trade", "trades", "dealer", "dealers", "vendor"}
+COORD = {",", "and", "or", "&", "/", ";"}
+DETERMINERS = {"a", "an", "the", "our", "their", "its", "your", "his", "her", "local", "other"}
 
 
 @Language.factory(
@@ -101,7 +112,7 @@ class ProductTagger:
                 sent_of[i] = sent
         covered = set()
         tagged = []
-        for ent in ents:
+        for ent in self._in_goods_position(doc, ents):
             covered.update(range(ent.start_char, ent.end_char))
             for part in finder._split_items(ent):
                 item = finder._clean(part, marketing, cut_at_stop=True)
@@ -123,6 +134,45 @@ class ProductTagger:
                 seen.add(item["product"])
                 found.append(item)
         doc._.ef_products = found
+
+    @staticmethod
+    def _in_goods_position(doc: Doc, ents: list) -> list:
+        """The tagged spans that do not sit where inputs, customers, places or packaging do.
+
+        The tagger has no parser and takes any noun phrase that looks like goods: "Kentucky
+        corn and rye" in "turns corn and rye into bourbon", "business jets" in "fairings for
+        business jets", "domestic hardwoods" in "built from domestic hardwoods", "amber jars"
+        in "poured in amber jars". A span (with the spans coordinated with it by ",", "and",
+        "or") is dropped when the word before the group is one of ``AFTER_WORDS`` or the word
+        after it is "into", unless a maker's word comes before ("supplier for the silicone
+        baking mats"). The rules' own trigger readings ("specializing in ...") are not
+        affected: a tagged span never replaces a rule item."""
+        if not ents:
+            return ents
+        keep = []
+        group: list = [ents[0]]
+        groups = [group]
+        for ent in ents[1:]:
+            between = doc[group[-1].end : ent.start]
+            if len(between) <= 2 and all(t.lower_ in COORD for t in between):
+                group.append(ent)
+            else:
+                group = [ent]
+                groups.append(group)
+        for group in groups:
+            start, end = group[0].start, group[-1].end
+            before = doc[start - 1].lower_ if start > 0 else ""
+            if before in DETERMINERS and start > 1:
+                before = doc[start - 2].lower_  # "in a converted grain mill", "for the hospitals"
+            after = doc[end].lower_ if end < len(doc) else ""
+            if after == "into":
+                continue  # an input: "turns corn and rye into bourbon"
+            if before in AFTER_WORDS:
+                at = start - (2 if doc[start - 1].lower_ in DETERMINERS else 1)
+                if not (at > 0 and doc[at - 1].lower_ in MAKER_BEFORE):
+                    continue
+            keep.extend(group)
+        return keep
 
     @staticmethod
     def _noun_like(item: dict, part, finder) -> bool:

@@ -15,7 +15,7 @@ none of them an evaluation set that is still held out:
 - the sample generator's descriptions with its ``truth.jsonl`` products;
 - the spent development set ``tests/data/nlp_listings_other_writers.jsonl``.
 Set B (``nlp_listings_heldout_b.jsonl``) is kept out: it is the development check for how the
-tagger is combined with the rules. Set C (``nlp_listings_heldout_c.jsonl``) is never read here.
+tagger is combined with the rules. Sets C and D (``nlp_listings_heldout_c.jsonl``, ``_d``) are never read here.
 
 A listing's labels are product strings; each is found in the text (case-insensitive, whole
 words, longest first, attributes after a comma dropped) and every occurrence becomes a
@@ -32,7 +32,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "nlp" / "data" / "products"
-HELD_OUT = {"nlp_listings_heldout_b.jsonl", "nlp_listings_heldout_c.jsonl"}
+HELD_OUT = {"nlp_listings_heldout_b.jsonl", "nlp_listings_heldout_c.jsonl", "nlp_listings_heldout_d.jsonl"}
 
 
 def label_spans(text: str, labels: list[str]) -> list[tuple[int, int]] | None:
