@@ -150,3 +150,47 @@ def test_stage_writes_irregular_plurals_singular_and_the_scorer_agrees(nlp):
     gold = ["hunting knives", "sourdough loaves", "oak bookshelves", "merino hoodies"]
     assert match_products(found, gold, lenient=False) == 4
     assert match_products(["hunting knive"], ["hunting knives"], lenient=False) == 0
+
+
+def _spans(nlp, text, phrases):
+    """The doc of ``text`` and a Span for each phrase (first occurrence), as the tagger would tag them."""
+    doc = nlp.make_doc(text)
+    out = []
+    for phrase in phrases:
+        start = text.index(phrase)
+        out.append(doc.char_span(start, start + len(phrase)))
+    return doc, out
+
+
+@pytest.mark.parametrize("text, tagged, kept", [
+    ("Our distillery turns Kentucky corn and rye into bourbon whiskey.", ["Kentucky corn", "rye", "bourbon whiskey"], ["bourbon whiskey"]),
+    ("We lay up fairings and radomes for business jets and regional airlines.", ["fairings", "radomes", "business jets", "regional airlines"], ["fairings", "radomes"]),
+    ("Tables built from domestic hardwoods in a converted grain mill.", ["Tables", "domestic hardwoods", "converted grain mill"], ["Tables"]),
+    ("Best supplier for the silicone baking mats and the spatulas.", ["silicone baking mats", "spatulas"], ["silicone baking mats", "spatulas"]),
+    ("Mills turn Washington barley into base malts and specialty malts.", ["Washington barley", "base malts", "specialty malts"], ["base malts", "specialty malts"]),
+])
+def test_tagged_spans_in_input_customer_or_place_position_are_dropped(nlp, text, tagged, kept):
+    from nlp.components.ef_product_tagger import ProductTagger
+
+    doc, ents = _spans(nlp, text, tagged)
+    assert [e.text for e in ProductTagger._in_goods_position(doc, ents)] == kept
+
+
+@pytest.mark.parametrize("text, tagged, kept", [
+    ("At Copper Kettle we pull saltwater taffy, cook caramels and dip chocolate truffles.",
+     ["pull saltwater taffy", "cook caramels", "dip chocolate truffles"], ["saltwater taffy", "caramels", "chocolate truffles"]),
+    ("We formulate and fill lipsticks.", ["fill lipsticks"], ["lipsticks"]),
+    ("Blackrock Forge hammers damascus chef knives.", ["Forge hammers damascus chef knives"], ["damascus chef knives"]),
+    ("Sunforge Energy assembles monocrystalline solar panels.", ["Energy assembles", "monocrystalline solar panels"], ["monocrystalline solar panels"]),
+    ("We kettle-cook soups.", ["kettle-cook soups"], ["soups"]),
+    # product names that start like verbs, or end in a plural that is also a verb, stay whole
+    ("We sell cast iron skillets, press brakes and dried mango.", ["cast iron skillets", "press brakes", "dried mango"],
+     ["cast iron skillets", "press brakes", "dried mango"]),
+    ("Solid brass drawer pulls. Frozen fillets and breaded portions.", ["brass drawer pulls", "Frozen fillets", "breaded portions"],
+     ["brass drawer pulls", "Frozen fillets", "breaded portions"]),
+])
+def test_verbs_the_tagger_took_in_are_cut(nlp, text, tagged, kept):
+    from nlp.components.ef_product_tagger import ProductTagger
+
+    doc, ents = _spans(nlp, text, tagged)
+    assert [e.text for e in ProductTagger._without_verbs(doc, ents, nlp.get_pipe("ef_products"))] == kept

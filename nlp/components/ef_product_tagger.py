@@ -39,6 +39,21 @@ MAKER_BEFORE = {"supplier", "suppliers", "manufacturer", "manufacturers", "maker
                 "specializing", "specialising", "specialized", "specialised", "expert", "experts", "source",
                 "exporter", "exporters", "leader", "deal", "deals", "trade", "trades", "dealer", "dealers", "vendor"}
 COORD = {",", "and", "or", "&", "/", ";"}
+# verbs of making, selling and running a shop, by lemma: a tagged span holding one of them in
+# a verb's place is cut there (see ``ProductTagger._without_verbs``)
+VERB_LEMMAS = {
+    "make", "build", "produce", "manufacture", "fabricate", "craft", "bake", "brew", "roast", "cook", "fill", "dip",
+    "pull", "throw", "sew", "knit", "weave", "spin", "dye", "print", "cut", "pour", "press", "mold", "mould", "cast",
+    "forge", "hammer", "weld", "stitch", "cure", "smoke", "can", "bottle", "pack", "package", "ship", "sell", "supply",
+    "offer", "distribute", "grow", "harvest", "raise", "catch", "freeze", "dry", "grind", "mill", "blend", "mix",
+    "ferment", "distill", "assemble", "machine", "turn", "stamp", "bend", "form", "extrude", "coat", "paint", "polish",
+    "sand", "carve", "glaze", "fire", "blow", "braid", "roll", "temper", "simmer", "stuff", "design", "engineer",
+    "develop", "formulate", "test", "install", "repair", "teach", "open", "win", "serve", "deliver", "source", "import",
+    "export", "stock", "carry", "hand-pour", "hand-dip", "process", "refine", "extract", "tan", "upholster", "laminate",
+    "cultivate", "breed", "slaughter", "butcher", "fillet", "jar", "preserve", "pickle", "churn", "age",
+}
+SUBJECT_WORDS = {"we", "i", "they", "also", "then", "now", "still", "can", "will", "to", "have", "has", "and also",
+                 "proudly", "lovingly", "carefully", "slowly", "ourselves", "who", "that"}
 DETERMINERS = {"a", "an", "the", "our", "their", "its", "your", "his", "her", "local", "other"}
 
 
@@ -112,7 +127,7 @@ class ProductTagger:
                 sent_of[i] = sent
         covered = set()
         tagged = []
-        for ent in self._in_goods_position(doc, ents):
+        for ent in self._without_verbs(doc, self._in_goods_position(doc, ents), finder):
             covered.update(range(ent.start_char, ent.end_char))
             for part in finder._split_items(ent):
                 item = finder._clean(part, marketing, cut_at_stop=True)
@@ -173,6 +188,53 @@ class ProductTagger:
                     continue
             keep.extend(group)
         return keep
+
+    @staticmethod
+    def _without_verbs(doc: Doc, ents: list, finder) -> list:
+        """Tagged spans with the verbs the tagger took in cut off, or dropped.
+
+        Having no part of speech, the tagger sometimes starts a span at the verb ("we pull
+        saltwater taffy, cook caramels and dip truffles", "Blackrock Forge hammers damascus
+        knives") or tags a subject with its verb ("Sunforge Energy assembles"). A word counts as
+        a verb here when its lookup lemma (spacy-lookups-data) is one of ``VERB_LEMMAS``. Cut:
+        a verb in the third person ("hammers", "throws") at the start of a span or inside it,
+        with everything before it; a verb in the base form at the start of a span that follows
+        a subject or helper word ("we", "also", "can"), or follows "and"/"," after such a
+        verb ("formulate and fill lipsticks"). Dropped: a span that ends in a verb in the
+        third person followed by a word that can be its object ("Energy assembles
+        monocrystalline ..."; "brass pulls." and "pulls in brass" stay). Past
+        participles are left alone: "dried mango" and "smoked salmon" are product names."""
+        out = []
+        lemma = lambda t: (finder.lemma_table.get(t.lower_) or t.lower_)  # noqa: E731
+        third = lambda t: t.lower_.endswith("s") and t.lower_ != lemma(t) and lemma(t) in VERB_LEMMAS  # noqa: E731
+        verb_before = False  # the previous span of this sentence opened with a verb after a subject
+        for ent in ents:
+            start, end = ent.start, ent.end
+            prev = doc[start - 1] if start > 0 else None
+            last = doc[end - 1]
+            nxt = doc[end] if end < len(doc) else None
+            if third(last) and nxt is not None and nxt.is_alpha and nxt.lower_ not in COORD and nxt.lower_ not in finder.stop:
+                verb_before = False
+                continue  # "Sunforge Energy assembles monocrystalline ...": a subject and its verb
+            cut = None
+            for i in range(start, end - 1):
+                if third(doc[i]):
+                    cut = i  # "pottery throws stoneware mugs" -> "stoneware mugs"
+            if cut is None and end - start >= 2 and lemma(doc[start]) in VERB_LEMMAS and doc[start].lower_ == lemma(doc[start]):
+                after_subject = prev is not None and prev.lower_ in SUBJECT_WORDS
+                after_verb = prev is not None and prev.lower_ in {"and", ",", "&"} and (
+                    verb_before or (start > 1 and lemma(doc[start - 2]) in VERB_LEMMAS))
+                if after_subject or after_verb:
+                    cut = start
+            if cut is None and end - start >= 3 and doc[start + 1].text == "-" and lemma(doc[start + 2]) in VERB_LEMMAS:
+                if prev is not None and prev.lower_ in SUBJECT_WORDS:
+                    cut = start + 2  # "we kettle-cook soups"
+            verb_before = cut is not None or (verb_before and prev is not None and prev.lower_ in {"and", ","})
+            if cut is not None:
+                start = cut + 1
+            if start < end:
+                out.append(doc[start:end])
+        return out
 
     @staticmethod
     def _noun_like(item: dict, part, finder) -> bool:
