@@ -194,3 +194,12 @@ def test_verbs_the_tagger_took_in_are_cut(nlp, text, tagged, kept):
 
     doc, ents = _spans(nlp, text, tagged)
     assert [e.text for e in ProductTagger._without_verbs(doc, ents, nlp.get_pipe("ef_products"))] == kept
+
+
+def test_flattened_table_header_codes_and_number_columns_are_not_names(nlp):
+    text = "Code Name Power\nPX-110 Sump pumps 0.5 hp\nPX-220 Well pumps 1.5 hp\nAll pumps tested before shipping."
+    assert products(nlp, text) == ["sump pump", "well pump"]
+    piped = "Item | Size | Finish\nBarn door hardware | 6 ft | Black\nSliding door tracks | 8 ft | Nickel"
+    assert products(nlp, piped) == ["barn door hardware", "sliding door track"]
+    # a bullet list whose names hold model numbers is not a table: "N95" stays
+    assert products(nlp, "Our masks:\n- N95 respirators\n- KN95 masks") == ["n95 respirator", "kn95 mask"]

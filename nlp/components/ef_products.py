@@ -133,6 +133,8 @@ def us_states() -> set[str]:
     return {sub.name.lower() for sub in pycountry.subdivisions.get(country_code="US") or ()}
 
 
+NAME_COLUMNS = {"product", "products", "item", "items", "name", "description", "model", "style", "part", "article"}
+ITEM_CODE = re.compile(r"^[A-Z]{1,4}-\d{2,4}[A-Z]?\b")  # "CB-100", "T-01", "HB-516" opening a table row
 BULLET = re.compile(r"^\s*(?:[-*\u2022\u00b7\u25aa\u2013>]+|\d{1,2}[.)])\s+")
 
 
@@ -288,14 +290,17 @@ class ProductFinder(LexiconComponent):
         short = [sp for sp, bul in lines if not bul and 0 < sum(not t.is_punct for t in sp) <= 6
                  and sp[-1].text not in {".", "!", "?", ":"}]
         use_short = len(short) >= 2 and len(lines) >= 3
+        table = self._table_shape(lines)
         found = []
-        for span, bullet in lines:
+        for n, (span, bullet) in enumerate(lines):
             text = span.text.strip()
             piped = text.count("|") >= 1 or text.count(" - ") >= 2 or text.count("\u2022") >= 2
             if not (bullet or piped or (use_short and span in short)):
                 continue
             if text.endswith(":") or (text.isupper() and not piped):
                 continue
+            if n == table.get("header"):
+                continue  # "Model Capacity Voltage", "Product | Pack | ABV": column names
             tokens = [t for t in span if not (t.i == span.start and BULLET.match(t.text + " "))]
             if bullet and tokens and tokens[0].like_num and len(tokens) > 1 and tokens[1].text in {".", ")"}:
                 tokens = tokens[2:]
@@ -308,9 +313,15 @@ class ProductFinder(LexiconComponent):
                     cur.append(t)
             pieces.append(cur)
             pieces = [p for p in pieces if p]
+            if n in table.get("rows", ()) and "name_col" in table and len(pieces) == table["ncols"]:
+                pieces = [pieces[table["name_col"]]]  # "Barn door hardware | 6 ft | Black"
             if piped and len(pieces) >= 3 and not bullet and span.start == 0:
                 pieces = pieces[1:]  # "Ironwood Cabinetry | ...": the first part names the firm
             for piece in pieces:
+                if n in table.get("rows", ()):
+                    piece = self._table_name(piece, codes=table.get("codes", False))
+                    if not piece:
+                        continue
                 sub = doc[piece[0].i : piece[-1].i + 1]
                 if sum(not t.is_punct for t in sub) > 6 or any(t.text in {".", "!", "?", ":"} for t in sub[:-1]):
                     continue  # a sentence (or prose before the first bullet), not an entry
@@ -325,6 +336,54 @@ class ProductFinder(LexiconComponent):
                         item.update(sentence=text, method="line_list")
                         found.append(item)
         return found
+
+    @staticmethod
+    def _table_shape(lines: list[tuple[Span, bool]]) -> dict:
+        """Whether the lines are a table flattened into text, and its header line.
+
+        A table here is two or more short unbulleted lines (eight words at most, not a
+        sentence) that hold a number after a word or open with an item code ("Water heaters
+        40 gal 240V", "Amber Lager | 12 oz cans | 5.2%", "CB-100 Cable glands"). Its header is the line
+        just before the first such row when that line holds no digit and only capitalised
+        single words or "|" cells of one word ("Model Capacity Voltage", "Product | Pack | ABV").
+        ``codes`` says that two or more rows open with an item code ("CB-100", "T-01"); with a
+        "|" header, ``name_col`` is the column whose header names the goods ("Product", "Item",
+        "Description"; else the first), and rows of as many cells are read there only."""
+        def row(sp: Span) -> bool:
+            if sum(not t.is_punct for t in sp) > 8 or sp[-1].text in {".", "!", "?", ":"}:
+                return False  # a sentence
+            return bool(ITEM_CODE.match(sp.text.strip())) or any(
+                (t.like_num or t.text[:1].isdigit()) and any(u.is_alpha for u in sp[: t.i - sp.start]) for t in sp)
+
+        rows = [i for i, (sp, bul) in enumerate(lines) if not bul and row(sp)]
+        if len(rows) < 2:
+            return {}
+        shape: dict = {"rows": rows}
+        first = rows[0] - 1
+        if first >= 0:
+            head = lines[first][0]
+            cells = [c.strip() for c in head.text.split("|")] if "|" in head.text else head.text.split()
+            if cells and len(cells) <= 6 and not any(ch.isdigit() for ch in head.text) and all(
+                    c and len(c.split()) <= 2 and c[:1].isupper() for c in cells):
+                shape["header"] = first
+                if "|" in head.text:  # rows of as many "|" cells: read only the name column
+                    names = [i for i, c in enumerate(cells) if c.lower() in NAME_COLUMNS]
+                    shape.update(ncols=len(cells), name_col=names[0] if names else 0)
+        shape["codes"] = sum(bool(ITEM_CODE.match(lines[i][0].text.strip())) for i in rows) >= 2
+        return shape
+
+    @staticmethod
+    def _table_name(piece: list, codes: bool) -> list:
+        """The name cell of a flattened table row: an item code before it ("CB-100") and the
+        columns from the first number on ("40 gal 240V") cut off."""
+        if codes and piece and ITEM_CODE.match(piece[0].text + " "):
+            piece = piece[1:]
+            while piece and piece[0].text in {"-", ":"}:
+                piece = piece[1:]
+        for k, t in enumerate(piece):
+            if k and (t.like_num or t.text[:1].isdigit()) and any(u.is_alpha for u in piece[:k]):
+                return piece[:k]
+        return piece
 
     def _from_subject(self, doc: Doc, marketing: set[int]) -> list[dict]:
         """ "Our almond butter and cashew butter are stone ground ...": the firm's goods as subject.
