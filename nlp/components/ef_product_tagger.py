@@ -10,7 +10,9 @@ products it finds to ``doc._.ef_products`` with method "tagger".
 Each tagged span goes through the same cleaning and filters as the rules' items
 (``ProductFinder._split_items`` and ``_clean``: marketing words out, head noun singular,
 services, customers, places, certifications and generic words rejected), so the tagger can
-add recall but not a kind of row the rules would refuse. ``mode``:
+add recall but not a kind of row the rules would refuse. Before that, spans in an input,
+customer or place position are dropped and verbs the tagger took in are cut
+(``_in_goods_position``, ``_without_verbs``): it has no part of speech. ``mode``:
 - "add" (default): the rules' items stay; tagged items the rules did not find are added;
 - "confirm": as "add", and rule items found by the looser readers (``line_list``,
   ``opening_list``, ``subject``) are dropped unless a tagged span covers them.
