@@ -118,3 +118,88 @@ def test_tagger_weights_round_trip_and_missing_weights_are_a_clear_error(nlp, tm
     assert [p["product"] for p in again(doc)._.ef_products] == products(nlp, DIRECTORY_ENTRY)
     with pytest.raises(FileNotFoundError, match="train_products"):
         build_pipeline(hs_hints=False, overrides={"components.ef_product_tagger.model": str(tmp_path / "nothing")})
+
+
+@pytest.mark.parametrize("plural, one", [
+    ("knives", "knife"), ("shelves", "shelf"), ("bookshelves", "bookshelf"), ("leaves", "leaf"), ("halves", "half"),
+    ("loaves", "loaf"), ("wolves", "wolf"), ("scarves", "scarf"), ("hooves", "hoof"),
+    ("gloves", "glove"), ("valves", "valve"), ("sleeves", "sleeve"), ("olives", "olive"), ("curves", "curve"),
+    ("boxes", "box"), ("brushes", "brush"), ("glasses", "glass"), ("lenses", "lens"), ("syringes", "syringe"),
+    ("series", "series"), ("species", "species"), ("forceps", "forceps"), ("chassis", "chassis"),
+    ("gummies", "gummy"), ("batteries", "battery"), ("hoodies", "hoodie"), ("onesies", "onesie"), ("cookies", "cookie"),
+    ("potatoes", "potato"), ("tomatoes", "tomato"), ("shoes", "shoe"), ("canoes", "canoe"),
+    ("teeth", "tooth"), ("axes", "axe"), ("bearings", "bearing"), ("knife", "knife"), ("bus", "bus"),
+])
+def test_singular_irregular_plurals(plural, one):
+    """The stage's rule with the lookup table, as the stage and the scorer call it."""
+    from spacy.lookups import load_lookups
+
+    from nlp.components.ef_products import singular
+
+    table = load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup")
+    assert singular(plural, table.get(plural, "")) == one
+    if plural != "lenses":  # only the table tells "lenses" from "vases"
+        assert singular(plural) == one  # without the table too (the head list is built that way)
+
+
+def test_stage_writes_irregular_plurals_singular_and_the_scorer_agrees(nlp):
+    from nlp.eval.evaluate import match_products
+
+    found = products(nlp, "Blackrock Forge makes hunting knives, sourdough loaves, oak bookshelves and merino hoodies.")
+    assert found == ["hunting knife", "sourdough loaf", "oak bookshelf", "merino hoodie"]
+    gold = ["hunting knives", "sourdough loaves", "oak bookshelves", "merino hoodies"]
+    assert match_products(found, gold, lenient=False) == 4
+    assert match_products(["hunting knive"], ["hunting knives"], lenient=False) == 0
+
+
+def _spans(nlp, text, phrases):
+    """The doc of ``text`` and a Span for each phrase (first occurrence), as the tagger would tag them."""
+    doc = nlp.make_doc(text)
+    out = []
+    for phrase in phrases:
+        start = text.index(phrase)
+        out.append(doc.char_span(start, start + len(phrase)))
+    return doc, out
+
+
+@pytest.mark.parametrize("text, tagged, kept", [
+    ("Our distillery turns Kentucky corn and rye into bourbon whiskey.", ["Kentucky corn", "rye", "bourbon whiskey"], ["bourbon whiskey"]),
+    ("We lay up fairings and radomes for business jets and regional airlines.", ["fairings", "radomes", "business jets", "regional airlines"], ["fairings", "radomes"]),
+    ("Tables built from domestic hardwoods in a converted grain mill.", ["Tables", "domestic hardwoods", "converted grain mill"], ["Tables"]),
+    ("Best supplier for the silicone baking mats and the spatulas.", ["silicone baking mats", "spatulas"], ["silicone baking mats", "spatulas"]),
+    ("Mills turn Washington barley into base malts and specialty malts.", ["Washington barley", "base malts", "specialty malts"], ["base malts", "specialty malts"]),
+])
+def test_tagged_spans_in_input_customer_or_place_position_are_dropped(nlp, text, tagged, kept):
+    from nlp.components.ef_product_tagger import ProductTagger
+
+    doc, ents = _spans(nlp, text, tagged)
+    assert [e.text for e in ProductTagger._in_goods_position(doc, ents)] == kept
+
+
+@pytest.mark.parametrize("text, tagged, kept", [
+    ("At Copper Kettle we pull saltwater taffy, cook caramels and dip chocolate truffles.",
+     ["pull saltwater taffy", "cook caramels", "dip chocolate truffles"], ["saltwater taffy", "caramels", "chocolate truffles"]),
+    ("We formulate and fill lipsticks.", ["fill lipsticks"], ["lipsticks"]),
+    ("Blackrock Forge hammers damascus chef knives.", ["Forge hammers damascus chef knives"], ["damascus chef knives"]),
+    ("Sunforge Energy assembles monocrystalline solar panels.", ["Energy assembles", "monocrystalline solar panels"], ["monocrystalline solar panels"]),
+    ("We kettle-cook soups.", ["kettle-cook soups"], ["soups"]),
+    # product names that start like verbs, or end in a plural that is also a verb, stay whole
+    ("We sell cast iron skillets, press brakes and dried mango.", ["cast iron skillets", "press brakes", "dried mango"],
+     ["cast iron skillets", "press brakes", "dried mango"]),
+    ("Solid brass drawer pulls. Frozen fillets and breaded portions.", ["brass drawer pulls", "Frozen fillets", "breaded portions"],
+     ["brass drawer pulls", "Frozen fillets", "breaded portions"]),
+])
+def test_verbs_the_tagger_took_in_are_cut(nlp, text, tagged, kept):
+    from nlp.components.ef_product_tagger import ProductTagger
+
+    doc, ents = _spans(nlp, text, tagged)
+    assert [e.text for e in ProductTagger._without_verbs(doc, ents, nlp.get_pipe("ef_products"))] == kept
+
+
+def test_flattened_table_header_codes_and_number_columns_are_not_names(nlp):
+    text = "Code Name Power\nPX-110 Sump pumps 0.5 hp\nPX-220 Well pumps 1.5 hp\nAll pumps tested before shipping."
+    assert products(nlp, text) == ["sump pump", "well pump"]
+    piped = "Item | Size | Finish\nBarn door hardware | 6 ft | Black\nSliding door tracks | 8 ft | Nickel"
+    assert products(nlp, piped) == ["barn door hardware", "sliding door track"]
+    # a bullet list whose names hold model numbers is not a table: "N95" stays
+    assert products(nlp, "Our masks:\n- N95 respirators\n- KN95 masks") == ["n95 respirator", "kn95 mask"]

@@ -10,7 +10,9 @@ products it finds to ``doc._.ef_products`` with method "tagger".
 Each tagged span goes through the same cleaning and filters as the rules' items
 (``ProductFinder._split_items`` and ``_clean``: marketing words out, head noun singular,
 services, customers, places, certifications and generic words rejected), so the tagger can
-add recall but not a kind of row the rules would refuse. ``mode``:
+add recall but not a kind of row the rules would refuse. Before that, spans in an input,
+customer or place position are dropped and verbs the tagger took in are cut
+(``_in_goods_position``, ``_without_verbs``): it has no part of speech. ``mode``:
 - "add" (default): the rules' items stay; tagged items the rules did not find are added;
 - "confirm": as "add", and rule items found by the looser readers (``line_list``,
   ``opening_list``, ``subject``) are dropped unless a tagged span covers them.
@@ -29,6 +31,32 @@ from .lexicon import sentences
 
 MODEL_DIR = Path(__file__).resolve().parents[1] / "data" / "products" / "model"
 LOOSE = {"line_list", "opening_list", "subject"}
+# words before a noun phrase that say it is not what the firm makes: inputs ("from", "into",
+# "with"), customers and uses ("for", "to"), places and containers ("in", "at", "across")
+AFTER_WORDS = {"for", "from", "with", "in", "at", "to", "by", "near", "across", "throughout", "among", "via"}
+# ... unless a maker's noun or verb comes right before that word: "supplier for the silicone
+# baking mats", "specialize in cedar shakes"
+MAKER_BEFORE = {"supplier", "suppliers", "manufacturer", "manufacturers", "maker", "makers", "producer", "producers",
+                "factory", "specialist", "specialists", "specialize", "specialise", "specializes", "specialises",
+                "specializing", "specialising", "specialized", "specialised", "expert", "experts", "source",
+                "exporter", "exporters", "leader", "deal", "deals", "trade", "trades", "dealer", "dealers", "vendor"}
+COORD = {",", "and", "or", "&", "/", ";"}
+# verbs of making, selling and running a shop, by lemma: a tagged span holding one of them in
+# a verb's place is cut there (see ``ProductTagger._without_verbs``)
+VERB_LEMMAS = {
+    "make", "build", "produce", "manufacture", "fabricate", "craft", "bake", "brew", "roast", "cook", "fill", "dip",
+    "pull", "throw", "sew", "knit", "weave", "spin", "dye", "print", "cut", "pour", "press", "mold", "mould", "cast",
+    "forge", "hammer", "weld", "stitch", "cure", "smoke", "can", "bottle", "pack", "package", "ship", "sell", "supply",
+    "offer", "distribute", "grow", "harvest", "raise", "catch", "freeze", "dry", "grind", "mill", "blend", "mix",
+    "ferment", "distill", "assemble", "machine", "turn", "stamp", "bend", "form", "extrude", "coat", "paint", "polish",
+    "sand", "carve", "glaze", "fire", "blow", "braid", "roll", "temper", "simmer", "stuff", "design", "engineer",
+    "develop", "formulate", "test", "install", "repair", "teach", "open", "win", "serve", "deliver", "source", "import",
+    "export", "stock", "carry", "hand-pour", "hand-dip", "process", "refine", "extract", "tan", "upholster", "laminate",
+    "cultivate", "breed", "slaughter", "butcher", "fillet", "jar", "preserve", "pickle", "churn", "age",
+}
+SUBJECT_WORDS = {"we", "i", "they", "also", "then", "now", "still", "can", "will", "to", "have", "has", "and also",
+                 "proudly", "lovingly", "carefully", "slowly", "ourselves", "who", "that"}
+DETERMINERS = {"a", "an", "the", "our", "their", "its", "your", "his", "her", "local", "other"}
 
 
 @Language.factory(
@@ -101,7 +129,7 @@ class ProductTagger:
                 sent_of[i] = sent
         covered = set()
         tagged = []
-        for ent in ents:
+        for ent in self._without_verbs(doc, self._in_goods_position(doc, ents), finder):
             covered.update(range(ent.start_char, ent.end_char))
             for part in finder._split_items(ent):
                 item = finder._clean(part, marketing, cut_at_stop=True)
@@ -123,6 +151,92 @@ class ProductTagger:
                 seen.add(item["product"])
                 found.append(item)
         doc._.ef_products = found
+
+    @staticmethod
+    def _in_goods_position(doc: Doc, ents: list) -> list:
+        """The tagged spans that do not sit where inputs, customers, places or packaging do.
+
+        The tagger has no parser and takes any noun phrase that looks like goods: "Kentucky
+        corn and rye" in "turns corn and rye into bourbon", "business jets" in "fairings for
+        business jets", "domestic hardwoods" in "built from domestic hardwoods", "amber jars"
+        in "poured in amber jars". A span (with the spans coordinated with it by ",", "and",
+        "or") is dropped when the word before the group is one of ``AFTER_WORDS`` or the word
+        after it is "into", unless a maker's word comes before ("supplier for the silicone
+        baking mats"). The rules' own trigger readings ("specializing in ...") are not
+        affected: a tagged span never replaces a rule item."""
+        if not ents:
+            return ents
+        keep = []
+        group: list = [ents[0]]
+        groups = [group]
+        for ent in ents[1:]:
+            between = doc[group[-1].end : ent.start]
+            if len(between) <= 2 and all(t.lower_ in COORD for t in between):
+                group.append(ent)
+            else:
+                group = [ent]
+                groups.append(group)
+        for group in groups:
+            start, end = group[0].start, group[-1].end
+            before = doc[start - 1].lower_ if start > 0 else ""
+            if before in DETERMINERS and start > 1:
+                before = doc[start - 2].lower_  # "in a converted grain mill", "for the hospitals"
+            after = doc[end].lower_ if end < len(doc) else ""
+            if after == "into":
+                continue  # an input: "turns corn and rye into bourbon"
+            if before in AFTER_WORDS:
+                at = start - (2 if doc[start - 1].lower_ in DETERMINERS else 1)
+                if not (at > 0 and doc[at - 1].lower_ in MAKER_BEFORE):
+                    continue
+            keep.extend(group)
+        return keep
+
+    @staticmethod
+    def _without_verbs(doc: Doc, ents: list, finder) -> list:
+        """Tagged spans with the verbs the tagger took in cut off, or dropped.
+
+        Having no part of speech, the tagger sometimes starts a span at the verb ("we pull
+        saltwater taffy, cook caramels and dip truffles", "Blackrock Forge hammers damascus
+        knives") or tags a subject with its verb ("Sunforge Energy assembles"). A word counts as
+        a verb here when its lookup lemma (spacy-lookups-data) is one of ``VERB_LEMMAS``. Cut:
+        a verb in the third person ("hammers", "throws") at the start of a span or inside it,
+        with everything before it; a verb in the base form at the start of a span that follows
+        a subject or helper word ("we", "also", "can"), or follows "and"/"," after such a
+        verb ("formulate and fill lipsticks"). Dropped: a span that ends in a verb in the
+        third person followed by a word that can be its object ("Energy assembles
+        monocrystalline ..."; "brass pulls." and "pulls in brass" stay). Past
+        participles are left alone: "dried mango" and "smoked salmon" are product names."""
+        out = []
+        lemma = lambda t: (finder.lemma_table.get(t.lower_) or t.lower_)  # noqa: E731
+        third = lambda t: t.lower_.endswith("s") and t.lower_ != lemma(t) and lemma(t) in VERB_LEMMAS  # noqa: E731
+        verb_before = False  # the previous span of this sentence opened with a verb after a subject
+        for ent in ents:
+            start, end = ent.start, ent.end
+            prev = doc[start - 1] if start > 0 else None
+            last = doc[end - 1]
+            nxt = doc[end] if end < len(doc) else None
+            if third(last) and nxt is not None and nxt.is_alpha and nxt.lower_ not in COORD and nxt.lower_ not in finder.stop:
+                verb_before = False
+                continue  # "Sunforge Energy assembles monocrystalline ...": a subject and its verb
+            cut = None
+            for i in range(start, end - 1):
+                if third(doc[i]):
+                    cut = i  # "pottery throws stoneware mugs" -> "stoneware mugs"
+            if cut is None and end - start >= 2 and lemma(doc[start]) in VERB_LEMMAS and doc[start].lower_ == lemma(doc[start]):
+                after_subject = prev is not None and prev.lower_ in SUBJECT_WORDS
+                after_verb = prev is not None and prev.lower_ in {"and", ",", "&"} and (
+                    verb_before or (start > 1 and lemma(doc[start - 2]) in VERB_LEMMAS))
+                if after_subject or after_verb:
+                    cut = start
+            if cut is None and end - start >= 3 and doc[start + 1].text == "-" and lemma(doc[start + 2]) in VERB_LEMMAS:
+                if prev is not None and prev.lower_ in SUBJECT_WORDS:
+                    cut = start + 2  # "we kettle-cook soups"
+            verb_before = cut is not None or (verb_before and prev is not None and prev.lower_ in {"and", ","})
+            if cut is not None:
+                start = cut + 1
+            if start < end:
+                out.append(doc[start:end])
+        return out
 
     @staticmethod
     def _noun_like(item: dict, part, finder) -> bool:

@@ -60,22 +60,52 @@ def make_products(nlp: Language, name: str, use_noun_chunks: bool, max_item_toke
     return ProductFinder(nlp, name, use_noun_chunks=use_noun_chunks, max_item_tokens=max_item_tokens)
 
 
-IRREGULAR = {"knives": "knife", "leaves": "leaf", "shelves": "shelf", "halves": "half", "loaves": "loaf",
-             "feet": "foot", "teeth": "tooth", "mice": "mouse", "geese": "goose", "women": "woman", "men": "man",
-             "children": "child", "calves": "calf", "wolves": "wolf", "thieves": "thief", "scarves": "scarf",
-             "cookies": "cookie", "movies": "movie", "brownies": "brownie", "smoothies": "smoothie"}
+# Plurals no suffix rule gets right. The lookup table (spacy-lookups-data) knows some of them
+# but reads others as verbs ("shelves" -> "shelve", "leaves" -> "leave", "halves" -> "halve").
+IRREGULAR = {"feet": "foot", "teeth": "tooth", "mice": "mouse", "geese": "goose", "women": "woman", "men": "man",
+             "children": "child", "oxen": "ox", "people": "person", "cacti": "cactus", "fungi": "fungus",
+             "axes": "axe", "pickaxes": "pickaxe"}
+# -ves plurals of -f/-fe nouns, also as the end of a compound ("bookshelves", "penknives").
+# Regular -ves plurals ("gloves", "valves", "sleeves", "olives") are not here; "lives" is left
+# out because "olives" ends in it.
+VES_PLURALS = {"knives": "knife", "wives": "wife", "leaves": "leaf", "loaves": "loaf", "shelves": "shelf",
+               "halves": "half", "calves": "calf", "wolves": "wolf", "scarves": "scarf", "hooves": "hoof",
+               "thieves": "thief", "dwarves": "dwarf", "wharves": "wharf", "sheaves": "sheaf"}
+# Nouns whose plural ends in -ies but whose singular ends in -ie, not -y ("hoodies" -> "hoodie",
+# where "gummies" -> "gummy"); the lookup table does not know most of them.
+IE_NOUNS = {"cookie", "brownie", "smoothie", "movie", "hoodie", "beanie", "onesie", "goalie", "rookie", "selfie",
+            "veggie", "zombie", "pixie", "bootie", "nightie", "koozie", "scrunchie", "talkie", "birdie", "calorie",
+            "prairie", "auntie", "genie", "sortie", "budgie", "collie", "doggie", "foodie", "magpie", "potpie",
+            "porkpie", "pinkie", "freebie", "hippie", "sweetie", "bogie", "rotisserie", "patisserie", "lingerie",
+            "charcuterie", "coterie", "eyrie", "specie", "cowrie", "kiddie", "wheelie", "oldie", "stogie", "undie"}
+# Words that end in -s in the singular too.
+INVARIANT = {"series", "species", "means", "news", "headquarters", "crossroads", "barracks", "gallows", "chassis",
+             "corps", "forceps", "biceps", "triceps", "molasses", "premises", "rabies", "diabetes", "sweepstakes",
+             "innings", "shambles", "lens"}
+# -oe nouns: "shoes" -> "shoe" (while "potatoes" -> "potato"); compounds of "shoe" and "canoe" too
+OE_NOUNS = {"shoe", "toe", "hoe", "canoe", "oboe", "floe", "sloe", "throe", "foe", "woe", "aloe", "doe", "roe"}
 
 
-def singular(word: str, lookup_lemma: str) -> str:
-    """The singular of a head noun.
+def singular(word: str, lookup_lemma: str = "") -> str:
+    """The singular of a (lower-case) noun.
 
-    The lookup table (spacy-lookups-data) is only trusted when its lemma is one of the regular
-    singulars of the word: it maps "syringes" to "syrinx" and "fencing" to "fence".
+    Product names are stored singular so that "hunting knives" and "hunting knife" are one
+    product. The lookup table (spacy-lookups-data) is trusted only when its lemma is one of the
+    regular singulars of the word: it maps "syringes" to "syrinx", "fencing" to "fence" and
+    "shelves" to the verb "shelve". Irregular plurals come first, from the tables above.
     """
     if word in IRREGULAR:
         return IRREGULAR[word]
+    if word in INVARIANT:
+        return word
+    if word.endswith("ves"):
+        for plural, one in VES_PLURALS.items():
+            if word.endswith(plural):
+                return word[: len(word) - len(plural)] + one
     if not word.endswith("s") or word.endswith(("ss", "us", "is")) or len(word) <= 3:
         return word
+    if word.endswith("ies") and word[:-1] in IE_NOUNS:
+        return word[:-1]
     candidates = [word[:-1]]
     if word.endswith("es"):
         candidates.append(word[:-2])
@@ -87,6 +117,8 @@ def singular(word: str, lookup_lemma: str) -> str:
         return word[:-3] + "y"  # gummies, batteries (the table does not know every word)
     if re.search(r"(ch|sh|x|z|ss)es$", word):
         return word[:-2]  # boxes, brushes
+    if word.endswith("oes") and word[:-1] not in OE_NOUNS and not word.endswith(("shoes", "canoes")):
+        return word[:-2]  # potatoes, mangoes (shoes, canoes keep their e)
     return word[:-1]
 
 
@@ -101,6 +133,8 @@ def us_states() -> set[str]:
     return {sub.name.lower() for sub in pycountry.subdivisions.get(country_code="US") or ()}
 
 
+NAME_COLUMNS = {"product", "products", "item", "items", "name", "description", "model", "style", "part", "article"}
+ITEM_CODE = re.compile(r"^[A-Z]{1,4}-\d{2,4}[A-Z]?\b")  # "CB-100", "T-01", "HB-516" opening a table row
 BULLET = re.compile(r"^\s*(?:[-*\u2022\u00b7\u25aa\u2013>]+|\d{1,2}[.)])\s+")
 
 
@@ -256,14 +290,17 @@ class ProductFinder(LexiconComponent):
         short = [sp for sp, bul in lines if not bul and 0 < sum(not t.is_punct for t in sp) <= 6
                  and sp[-1].text not in {".", "!", "?", ":"}]
         use_short = len(short) >= 2 and len(lines) >= 3
+        table = self._table_shape(lines)
         found = []
-        for span, bullet in lines:
+        for n, (span, bullet) in enumerate(lines):
             text = span.text.strip()
             piped = text.count("|") >= 1 or text.count(" - ") >= 2 or text.count("\u2022") >= 2
             if not (bullet or piped or (use_short and span in short)):
                 continue
             if text.endswith(":") or (text.isupper() and not piped):
                 continue
+            if n == table.get("header"):
+                continue  # "Model Capacity Voltage", "Product | Pack | ABV": column names
             tokens = [t for t in span if not (t.i == span.start and BULLET.match(t.text + " "))]
             if bullet and tokens and tokens[0].like_num and len(tokens) > 1 and tokens[1].text in {".", ")"}:
                 tokens = tokens[2:]
@@ -276,9 +313,15 @@ class ProductFinder(LexiconComponent):
                     cur.append(t)
             pieces.append(cur)
             pieces = [p for p in pieces if p]
+            if n in table.get("rows", ()) and "name_col" in table and len(pieces) == table["ncols"]:
+                pieces = [pieces[table["name_col"]]]  # "Barn door hardware | 6 ft | Black"
             if piped and len(pieces) >= 3 and not bullet and span.start == 0:
                 pieces = pieces[1:]  # "Ironwood Cabinetry | ...": the first part names the firm
             for piece in pieces:
+                if n in table.get("rows", ()):
+                    piece = self._table_name(piece, codes=table.get("codes", False))
+                    if not piece:
+                        continue
                 sub = doc[piece[0].i : piece[-1].i + 1]
                 if sum(not t.is_punct for t in sub) > 6 or any(t.text in {".", "!", "?", ":"} for t in sub[:-1]):
                     continue  # a sentence (or prose before the first bullet), not an entry
@@ -293,6 +336,54 @@ class ProductFinder(LexiconComponent):
                         item.update(sentence=text, method="line_list")
                         found.append(item)
         return found
+
+    @staticmethod
+    def _table_shape(lines: list[tuple[Span, bool]]) -> dict:
+        """Whether the lines are a table flattened into text, and its header line.
+
+        A table here is two or more short unbulleted lines (eight words at most, not a
+        sentence) that hold a number after a word or open with an item code ("Water heaters
+        40 gal 240V", "Amber Lager | 12 oz cans | 5.2%", "CB-100 Cable glands"). Its header is the line
+        just before the first such row when that line holds no digit and only capitalised
+        single words or "|" cells of one word ("Model Capacity Voltage", "Product | Pack | ABV").
+        ``codes`` says that two or more rows open with an item code ("CB-100", "T-01"); with a
+        "|" header, ``name_col`` is the column whose header names the goods ("Product", "Item",
+        "Description"; else the first), and rows of as many cells are read there only."""
+        def row(sp: Span) -> bool:
+            if sum(not t.is_punct for t in sp) > 8 or sp[-1].text in {".", "!", "?", ":"}:
+                return False  # a sentence
+            return bool(ITEM_CODE.match(sp.text.strip())) or any(
+                (t.like_num or t.text[:1].isdigit()) and any(u.is_alpha for u in sp[: t.i - sp.start]) for t in sp)
+
+        rows = [i for i, (sp, bul) in enumerate(lines) if not bul and row(sp)]
+        if len(rows) < 2:
+            return {}
+        shape: dict = {"rows": rows}
+        first = rows[0] - 1
+        if first >= 0:
+            head = lines[first][0]
+            cells = [c.strip() for c in head.text.split("|")] if "|" in head.text else head.text.split()
+            if cells and len(cells) <= 6 and not any(ch.isdigit() for ch in head.text) and all(
+                    c and len(c.split()) <= 2 and c[:1].isupper() for c in cells):
+                shape["header"] = first
+                if "|" in head.text:  # rows of as many "|" cells: read only the name column
+                    names = [i for i, c in enumerate(cells) if c.lower() in NAME_COLUMNS]
+                    shape.update(ncols=len(cells), name_col=names[0] if names else 0)
+        shape["codes"] = sum(bool(ITEM_CODE.match(lines[i][0].text.strip())) for i in rows) >= 2
+        return shape
+
+    @staticmethod
+    def _table_name(piece: list, codes: bool) -> list:
+        """The name cell of a flattened table row: an item code before it ("CB-100") and the
+        columns from the first number on ("40 gal 240V") cut off."""
+        if codes and piece and ITEM_CODE.match(piece[0].text + " "):
+            piece = piece[1:]
+            while piece and piece[0].text in {"-", ":"}:
+                piece = piece[1:]
+        for k, t in enumerate(piece):
+            if k and (t.like_num or t.text[:1].isdigit()) and any(u.is_alpha for u in piece[:k]):
+                return piece[:k]
+        return piece
 
     def _from_subject(self, doc: Doc, marketing: set[int]) -> list[dict]:
         """ "Our almond butter and cashew butter are stone ground ...": the firm's goods as subject.
@@ -533,8 +624,9 @@ class ProductFinder(LexiconComponent):
             m = rx.search(surface)
             if m and 2 * (m.end() - m.start()) >= len(surface):
                 return "certification"  # "ISO 9001", not "EPA-registered disinfecting wipes"
-        keep = head_lower in self.ing_thing or head_lower in self.plural_keep
-        lemma = head_lower if keep else singular(head_lower, head_lemma)
+        # plural-only nouns ("pants", "glasses") stay as written; "-ing" things are singular
+        # like any noun ("ball bearings" -> "ball bearing", as "ball valves" -> "ball valve")
+        lemma = head_lower if head_lower in self.plural_keep else singular(head_lower, head_lemma)
         normal = "".join(t.lower_ + t.whitespace_ for t in tokens[:-1]) + lemma
         normal = re.sub(r"\s*-\s*", "-", normal)
         normal = re.sub(r"\s+", " ", normal).strip()

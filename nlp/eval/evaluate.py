@@ -35,25 +35,29 @@ from pathlib import Path
 from rapidfuzz import fuzz
 
 from export_finder.schema import ensure_table, open_work_db
+from nlp.components.ef_products import singular
 
 SIGNAL_KINDS = ("export_market", "distributor_abroad", "certification", "employees", "year_founded", "facility_size", "hs_code")
 
 
+_LEMMAS = None
+
+
 def plain(text: str) -> str:
     """Comparable form: lower case, no parenthesis, nothing after a comma (there the labels
-    give attributes: "disposable vinyl gloves, powder free"), hyphens as spaces, singular."""
+    give attributes: "disposable vinyl gloves, powder free"), hyphens as spaces, every word
+    singular by the stage's own tested rule (``ef_products.singular`` with the lookup table):
+    the scorer's former suffix rule turned "hunting knives" into "hunting knive" and so missed
+    the stage's correct "hunting knife"."""
+    global _LEMMAS
+    if _LEMMAS is None:
+        from spacy.lookups import load_lookups
+
+        lookups = load_lookups("en", ["lemma_lookup"], strict=False)
+        _LEMMAS = lookups.get_table("lemma_lookup") if lookups.has_table("lemma_lookup") else {}  # keyed by hash: .get(str)
     text = re.sub(r"\([^)]*\)", " ", text).split(",")[0]
     words = re.sub(r"[-/]", " ", text.lower()).split()
-    out = []
-    for w in words:
-        if w.endswith("ies") and len(w) > 4:
-            w = w[:-3] + "y"
-        elif re.search(r"(ch|sh|ss|x|z)es$", w):
-            w = w[:-2]
-        elif w.endswith("s") and not w.endswith(("ss", "us", "is")) and len(w) > 3:
-            w = w[:-1]
-        out.append(w)
-    return " ".join(out).replace(" '", "'")
+    return " ".join(singular(w, _LEMMAS.get(w, "")) for w in words).replace(" '", "'")
 
 
 _MARKETING: set[str] | None = None

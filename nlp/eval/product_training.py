@@ -12,10 +12,14 @@ none of them an evaluation set that is still held out:
   firm names, places, customers, services, certifications) in many shapes: prose with and
   without a maker verb, bullets, pipes, semicolons, flattened tables, marketplace blurbs,
   non-native English, and service-only or customer-only sentences that name no product;
+  hard negatives next to the products: one verb per product ("we pull taffy, cook caramels"),
+  a shop-named firm's third-person verb ("Riverside Pottery throws mugs"), inputs ("turns corn
+  into ..."), customers as compound nouns ("business jets"), a blurb's features and
+  materials, and services named by nouns ("technical data sheets on request");
 - the sample generator's descriptions with its ``truth.jsonl`` products;
 - the spent development set ``tests/data/nlp_listings_other_writers.jsonl``.
 Set B (``nlp_listings_heldout_b.jsonl``) is kept out: it is the development check for how the
-tagger is combined with the rules. Set C (``nlp_listings_heldout_c.jsonl``) is never read here.
+tagger is combined with the rules. Sets C and D (``nlp_listings_heldout_c.jsonl``, ``_d``) are never read here.
 
 A listing's labels are product strings; each is found in the text (case-insensitive, whole
 words, longest first, attributes after a comma dropped) and every occurrence becomes a
@@ -32,7 +36,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "nlp" / "data" / "products"
-HELD_OUT = {"nlp_listings_heldout_b.jsonl", "nlp_listings_heldout_c.jsonl"}
+HELD_OUT = {"nlp_listings_heldout_b.jsonl", "nlp_listings_heldout_c.jsonl", "nlp_listings_heldout_d.jsonl"}
 
 
 def label_spans(text: str, labels: list[str]) -> list[tuple[int, int]] | None:
@@ -141,7 +145,7 @@ def compose(rng: random.Random, vocab: dict) -> tuple[str, list[tuple[int, int]]
     }
     noise = lambda: rng.choice(NOISE).format(**fill)  # noqa: E731
     c = Composer()
-    style = rng.randrange(15)
+    style = rng.randrange(21)
     if rng.random() < 0.3:
         c.add(noise() + " ")
     if style == 0:  # prose with a maker verb
@@ -188,6 +192,41 @@ def compose(rng: random.Random, vocab: dict) -> tuple[str, list[tuple[int, int]]
         c.items(goods).add(f" from our plant in {fill['place']}.")
     elif style == 14:  # lower-case terse listing line
         c.add(f"{firm.lower()} – ").items([g.lower() for g in goods], sep=", ", last=", ").add(f" – {fill['place']}")
+    elif style == 15:  # one verb per product: the verbs are not part of the names
+        verbs = rng.sample(vocab["verbs_base"], k=len(goods))
+        c.add(rng.choice(["We ", f"At {firm} we ", "Every morning we ", "Our crew and I ", f"In our {fill['place']} plant we ", "I "]))
+        for i, (verb, good) in enumerate(zip(verbs, goods)):
+            if i:
+                c.add(" and " if i == len(goods) - 1 else ", ")
+            c.add(verb + " ").product(good)
+        c.add(rng.choice([" by hand.", " in small batches.", f" for {rng.choice(vocab['customers_compound'])}.", "."]))
+    elif style == 16:  # a firm named after its shop kind, then a verb in the third person
+        c.add(f"{rng.choice(vocab['firm_words'])} {rng.choice(vocab['shop_kinds'])} {rng.choice(vocab['verbs_3rd'])} ")
+        c.items(goods).add(rng.choice([" on site.", f" in {fill['place']}.", " one at a time.", " every week."]))
+    elif style == 17:  # inputs and materials are not products
+        inp = rng.sample(vocab["inputs"], 2)
+        shape = rng.randrange(3)
+        if shape == 0:
+            c.add(f"{firm} turns {inp[0]} and {inp[1]} into ").items(goods).add(".")
+        elif shape == 1:
+            c.add(f"{firm} {rng.choice(VERBS)} ").items(goods).add(" " + rng.choice(vocab["input_lead"]).format(input=inp[0], input2=inp[1], place=fill["place"]) + ".")
+        else:
+            c.add(f"Using {inp[0]} from {fill['place']}, {firm} {rng.choice(VERBS)} ").items(goods).add(".")
+    elif style == 18:  # customers named as compound nouns, also as a sentence's subject
+        cc = rng.sample(vocab["customers_compound"], 3)
+        c.add(f"{firm} {rng.choice(VERBS)} ").items(goods).add(f" for {cc[0]} and {cc[1]}. ")
+        c.add(rng.choice([f"{cc[2].capitalize()} are our main buyers.", f"{cc[2].capitalize()} and {cc[0]} buy most of our output.",
+                          f"Our customers range from {cc[2]} to {cc[1]}."]))
+    elif style == 19:  # a blurb whose features and materials are not products
+        feats = rng.sample(vocab["features"], 2)
+        c.product(goods[0]).add(rng.choice([f". {feats[0].capitalize()}, {feats[1]}.", f" with {feats[0]} and {feats[1]}.",
+                                            f", {feats[0]}, {feats[1]}."]))
+        c.add(" " + rng.choice(OPEN_TAILS).format(**fill))
+    elif style == 20:  # services named with nouns, next to the goods
+        sn = rng.sample(vocab["service_nouns"], 2)
+        c.add(f"{firm} {rng.choice(VERBS)} ").items(goods).add(". ")
+        c.add(rng.choice([f"We also teach {sn[0]} on weekends.", f"{sn[0].capitalize()} and {sn[1]} are part of the service.",
+                          f"{sn[0].capitalize()} on request.", f"We also offer {sn[0]} and {sn[1]}."]))
     else:  # "we also" / "line of"
         c.add(rng.choice(["We also make ", "Our line of ", "The shop turns out ", "We started with "])).items(goods).add(
             rng.choice([" sold to ", " for ", " that go to "]) + f"{fill['customer']}.")
