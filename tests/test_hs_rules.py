@@ -1,14 +1,12 @@
-"""HS rule features (nlp/hs/rules.py): each rule on texts and headings whose answer the HS rules
-fix, and the vectorised columns equal to the one-pair functions."""
+"""HS rule features (nlp/hs/rules.py): the material rule on texts and headings whose answer the HS
+rules fix, and the vectorised columns equal to the one-pair functions."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from nlp.hs.rules import (BIT, RULE_FEATURES, heading_material_mask, heading_parts_flag, heading_set_flag,
-                          material_agree, material_mask, parts_agree, parts_signal, rule_columns, set_agree,
-                          set_signal)
+from nlp.hs.rules import BIT, RULE_FEATURES, heading_material_mask, material_agree, material_mask, rule_columns
 
 
 def names(mask: int) -> set[str]:
@@ -82,56 +80,6 @@ def test_material_agreement():
     assert material_agree("hydraulic relief valves", "7307") == 0.0
 
 
-# --- parts --------------------------------------------------------------------------------------
-def test_parts_signal():
-    assert parts_signal("washing machine parts including a tub") == 1.0
-    assert parts_signal("a long block component of a piston engine") == 1.0
-    assert parts_signal("ink cartridges designed for use with inkjet printers") == 0.5
-    assert parts_signal("hydraulic relief valves") == 0.0
-    assert parts_signal("a partly assembled watch movement") == 0.0  # "partly" is not "part"
-    assert parts_signal("") == 0.0
-
-
-def test_heading_parts_flag():
-    for code in ("8409", "8431", "8473", "8503", "8529", "8538", "8708", "8714", "9033"):
-        assert heading_parts_flag(code) == 1.0, code  # parts headings
-    assert heading_parts_flag("8481") == 0.5  # 8481.90 "parts thereof"
-    assert heading_parts_flag("8450") == 0.5
-    assert heading_parts_flag("3926") == -0.5
-    assert heading_parts_flag("2008") == -0.5  # "edible parts of plants" is not parts of an article
-
-
-def test_parts_agreement():
-    assert parts_agree("brake pads, parts for motor vehicles", "8708") == 1.0
-    assert parts_agree("brake pads, parts for motor vehicles", "3926") == -0.5
-    assert parts_agree("a valve body, part of a control valve", "8481") == 0.5
-    assert parts_agree("hydraulic relief valves", "8708") == 0.0
-
-
-# --- sets -----------------------------------------------------------------------------------------
-def test_set_signal():
-    assert set_signal("a 126 pc. auto maintenance kit") == 1.0
-    assert set_signal("manicure gift set in a zippered pouch") == 1.0
-    assert set_signal("brush, comb and mirror, packaged together for retail sale") == 1.0
-    assert set_signal("a 5-piece tool assortment") == 1.0
-    # "set" naming no set
-    assert set_signal("hex socket set screws of stainless steel") == 0.0
-    assert set_signal("diesel generating sets, 500 kVA") == 0.0
-    assert set_signal("set-top boxes for cable television") == 0.0
-    assert set_signal("hydraulic relief valves") == 0.0
-
-
-def test_heading_set_flag():
-    assert heading_set_flag("8206") == 1.0  # tools put up in sets for retail sale
-    assert heading_set_flag("9605") == 1.0  # travel sets
-    assert heading_set_flag("8215") == 0.5  # 8215.10/20 sets of assorted articles
-    assert heading_set_flag("8502") == 0.0  # generating sets are machines, not GIR 3(b) sets
-    assert heading_set_flag("8517") == 0.0  # telephone sets
-    assert heading_set_flag("3926") == 0.0
-    assert set_agree("a 126 pc. auto maintenance kit", "8206") == 1.0
-    assert set_agree("a single screwdriver", "8206") == 0.0
-
-
 # --- columns --------------------------------------------------------------------------------------
 def test_rule_columns_equal_one_pair_functions():
     texts = ["polyethylene bags, parts of packing machines", "a 20-piece socket wrench set", "hydraulic relief valves",
@@ -141,7 +89,7 @@ def test_rule_columns_equal_one_pair_functions():
     heads = np.tile(np.arange(len(codes)), len(texts))
     X = rule_columns(texts, codes, rows, heads)
     assert X.shape == (len(rows), len(RULE_FEATURES))
-    funcs = {"material_agree": material_agree, "parts_agree": parts_agree, "set_agree": set_agree}
+    funcs = {"material_agree": material_agree}
     for j, name in enumerate(RULE_FEATURES):
         want = [funcs[name](texts[r], codes[h]) for r, h in zip(rows, heads)]
         assert np.allclose(X[:, j], want), name

@@ -7,7 +7,8 @@ from the text, a flag per heading, and their product as one ranker input (the ra
 products let it weigh the rule against the other evidence). All pure: text and codes in, numbers
 out; the heading flags come from the nomenclature text (``nomenclature.get``), not from labels.
 
-Rules covered (the figures that kept or dropped each are in docs/nlp.md, "Rule features"):
+Rules covered (the figures that kept this one and dropped others are in docs/nlp.md, "Rule
+features"):
 
 - **Material** (the structure of sections VII-XV: chapter 39 plastics, 40 rubber, 44 wood,
   48 paper, 70 glass, 72-73 iron and steel, 74 copper, 76 aluminium, 82-83 base metal; headings
@@ -16,10 +17,10 @@ Rules covered (the figures that kept or dropped each are in docs/nlp.md, "Rule f
 - **Chief fibre** (section XI note 2(A): a textile of mixed fibres is classified as if of the
   fibre that predominates by weight): "60% cotton 40% polyester" counts as cotton only, so it
   agrees with chapter 52, not 54/55.
-- **Parts** (section XVI note 2, section XVII note 3, chapter 90 note 2: parts go with their
-  machine's heading or to a parts heading such as 8409, 8431, 8473, 8503, 8529, 8538, 8708):
-  a text that says parts / components / "for use with" agrees with a heading that provides for
-  parts.
+
+Measured and dropped (CBP validation no better once material is in): "parts of / for use with"
+against headings that provide for parts (section XVI note 2), and "set / kit" against headings
+for sets put up for retail sale (GIR 3(b)).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .nomenclature import get, subheadings
+from .nomenclature import get
 
 # --- material --------------------------------------------------------------------------------
 # One bit per material. Groups (textile, base metal) are expanded on both sides before the
@@ -185,97 +186,8 @@ def material_agree(text: str, code: str) -> float:
     return material_agreement(material_mask(text), heading_material_mask(code))
 
 
-# --- parts -----------------------------------------------------------------------------------
-_PARTS_WORDS = re.compile(r"\b(?:parts?|components?|spare|replacement)\b", re.I)
-_USE_WITH = re.compile(r"\b(?:for use (?:with|in|on)|designed for use|suitable for use|intended for use)\b", re.I)
-_PARTS_RE = re.compile(r"\bparts?\b", re.I)
-
-
-def parts_signal(text: str) -> float:
-    """1 when the text says it is a part (part, component, spare, replacement), 0.5
-    when it only says what it is used with ("designed for use with ... printers"), else 0.
-
-    Why: section XVI note 2 and section XVII note 3 send parts to their machine's heading or to
-    a parts heading; the text's head noun ("valve body", "tub") rarely says so.
-    """
-    if not text:
-        return 0.0
-    if _PARTS_WORDS.search(text):
-        return 1.0
-    return 0.5 if _USE_WITH.search(text) else 0.0
-
-
-@lru_cache(maxsize=1)
-def _headings_with_parts_subheading() -> frozenset:
-    return frozenset(s["parent"] for s in subheadings() if _PARTS_RE.search(s["description"]))
-
-
-@lru_cache(maxsize=4096)
-def heading_parts_flag(code: str) -> float:
-    """1 when the heading's own text provides for parts (8409 "Parts suitable for use solely or
-    principally with the engines ...", 8708 "parts and accessories", 7315 "chain and parts
-    thereof"), 0.5 when only one of its subheadings does (8481.90 "parts thereof"), -0.5 when
-    neither (the heading holds whole articles only, or parts are not its business). Chapters
-    1-24 are always -0.5: their "parts" are parts of plants or animals, not of articles."""
-    if int(str(code)[:2]) < 25:  # food, plants, animals: "edible parts of plants" are goods, not parts
-        return -0.5
-    node = get(str(code))
-    if node and _PARTS_RE.search(node["description"]):
-        return 1.0
-    return 0.5 if str(code) in _headings_with_parts_subheading() else -0.5
-
-
-def parts_agree(text: str, code: str) -> float:
-    """The parts rule for one text and one heading code: ``parts_signal`` x ``heading_parts_flag``."""
-    return parts_signal(text) * heading_parts_flag(code)
-
-
-# --- sets put up for retail sale ------------------------------------------------------------
-_SET_WORDS = re.compile(r"\b(?:sets?|kits?|assortments?|assorted|gift box|(?:put up|packaged|packed)(?: together)?"
-                        r" for retail sale|\d+[- ]?(?:pc|pcs|piece|pieces)\b)", re.I)
-# "set" that names no set: set screws, set-top boxes, generating / telephone / television sets.
-_NOT_SET = re.compile(r"\b(?:set[- ](?:screws?|top|up|point)|(?:generating|telephone|television|tv|radio|wiring|"
-                      r"movement|jet|socket) sets?)\b", re.I)
-_SET_HEADING = re.compile(r"\b(?:in sets|sets? of (?:assorted|articles|two)|put up in sets|assortments?|"
-                          r"travel sets|manicure or pedicure sets|pen and pencil sets|sets consisting|"
-                          r"sets?, whether or not)\b", re.I)
-_NOT_SET_HEADING = re.compile(r"\bother than in sets\b", re.I)
-
-
-def set_signal(text: str) -> float:
-    """1 when the text describes a set or kit (GIR 3(b): goods put up in sets for retail sale),
-    else 0."""
-    return 1.0 if text and _SET_WORDS.search(_NOT_SET.sub(" ", text)) else 0.0
-
-
-def _names_sets(description: str) -> bool:
-    return bool(_SET_HEADING.search(description)) and not _NOT_SET_HEADING.search(description)
-
-
-@lru_cache(maxsize=1)
-def _headings_with_set_subheading() -> frozenset:
-    return frozenset(s["parent"] for s in subheadings() if _names_sets(s["description"]))
-
-
-@lru_cache(maxsize=4096)
-def heading_set_flag(code: str) -> float:
-    """1 when the heading provides for sets itself (8206 "tools ... put up in sets for retail
-    sale", 9605 travel sets), 0.5 when one of its subheadings does (8215.20 "sets of assorted
-    articles"), else 0: GIR 3(b) sends other sets to the heading of the article that gives them
-    their essential character, which this flag cannot tell."""
-    node = get(str(code))
-    if node and _names_sets(node["description"]):
-        return 1.0
-    return 0.5 if str(code) in _headings_with_set_subheading() else 0.0
-
-
-def set_agree(text: str, code: str) -> float:
-    """The set rule for one text and one heading code: ``set_signal`` x ``heading_set_flag``."""
-    return set_signal(text) * heading_set_flag(code)
-
-
 # --- vectorised, for build_candidates -----------------------------------------------------------
-RULE_FEATURES = ["material_agree", "parts_agree", "set_agree"]
+RULE_FEATURES = ["material_agree"]
 
 
 def rule_columns(texts, head_codes, rows, heads) -> np.ndarray:
@@ -287,18 +199,9 @@ def rule_columns(texts, head_codes, rows, heads) -> np.ndarray:
     rows = np.asarray(rows, dtype=int)
     heads = np.asarray(heads, dtype=int)
     t_mat = np.array([_expand(material_mask(t)) for t in texts], dtype=np.int64)
-    t_parts = np.array([parts_signal(t) for t in texts], dtype=np.float32)
-    t_set = np.array([set_signal(t) for t in texts], dtype=np.float32)
     h_mat = np.zeros(len(head_codes), dtype=np.int64)
-    h_parts = np.zeros(len(head_codes), dtype=np.float32)
-    h_set = np.zeros(len(head_codes), dtype=np.float32)
     for h in np.unique(heads):
         h_mat[h] = _expand(heading_material_mask(head_codes[h]))
-        h_parts[h] = heading_parts_flag(head_codes[h])
-        h_set[h] = heading_set_flag(head_codes[h])
     tm, hm = t_mat[rows], h_mat[heads]
     mat = np.where((tm == 0) | (hm == 0), 0.0, np.where((tm & hm) != 0, 1.0, -1.0))
-    cols = {"material_agree": mat, "parts_agree": t_parts[rows] * h_parts[heads],
-            "set_agree": t_set[rows] * h_set[heads]}
-    return np.column_stack([cols[f] for f in RULE_FEATURES]).astype(np.float32) if RULE_FEATURES \
-        else np.zeros((len(rows), 0), dtype=np.float32)
+    return mat[:, None].astype(np.float32)
