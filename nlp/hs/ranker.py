@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .encoder import get_encoder
+from .rules import RULE_FEATURES, rule_columns
 
 FEATURES = [
     "enc_head", "enc_sub", "enc_rank", "tfidf", "tfidf_rank", "knn_max", "knn_vote", "knn_top1",
     "nn_sim", "nn_gap", "seen", "lex", "lex_any", "chap_vote", "chap_enc", "enc_margin", "knit_agree",
     "head_enc", "head_knn",
-]
+] + RULE_FEATURES  # HS rules read from the text (nlp/hs/rules.py), last so the others keep their columns
 _KNIT_WORDS = {"knit", "knitted", "knitting", "crochet", "crocheted", "jersey", "fleece", "interlock", "rib-knit"}
 _WOVEN_WORDS = {"woven", "weave", "twill", "poplin", "denim", "canvas", "oxford", "chambray", "broadcloth"}
 
@@ -210,7 +211,7 @@ def _build_block(index, texts, vecs, lexicon, exclude_groups) -> list[Candidates
         nn_sim[rows], np.where(kmax > 0, nn_sim[rows] - kmax, 1.0), seen[heads] & (heads != hidden[rows]),
         np.minimum(lex[rows, heads], 4.0), lex_any[rows], chap_vote[rows, cp], chap_enc[rows, cp],
         enc.max(axis=1)[rows] - enc[rows, heads], knit[rows] * index.head_knit[heads],
-        head_enc[rows, heads], head_knn[rows, heads],
+        head_enc[rows, heads], head_knn[rows, heads], rule_columns(texts, index.head_codes, rows, heads),
     ]).astype(np.float32)
     bounds = np.searchsorted(rows, np.arange(n + 1))
     out = []
