@@ -46,7 +46,7 @@ from .nomenclature import DATA_DIR
 
 PICKER_FILE = DATA_DIR / "subheading.json"
 BASE_FEATURES = ["enc", "enc_gap", "tfidf", "tfidf_gap", "vote", "vote_share", "knn_max", "knn_gap",
-                 "lex", "residual", "res_sib", "num", "hknn", "hknn_gap", "prior", "mat"]
+                 "lex", "residual", "res_sib", "num", "hknn", "hknn_gap", "prior", "mat", "hknn_mat"]
 # The model reads the features and all their pairwise products (as the heading ranker does): a
 # vote is worth more when its neighbour is close, a residual when no specific sibling matches.
 FEATURES = BASE_FEATURES + [f"{a}*{b}" for i, a in enumerate(BASE_FEATURES) for b in BASE_FEATURES[i + 1:]]
@@ -264,13 +264,14 @@ class _Static:
         self.tfidf = TfidfVectorizer(preprocessor=norm, ngram_range=(1, 2), sublinear_tf=True,
                                      stop_words=STOP_WORDS, dtype=np.float32)
         self.T = self.tfidf.fit_transform(descs).tocsr()
-        self._ex_key = None
+        self._ex_arr = None  # the example matrix the tables below were made for
         self._ex_of_head: dict[int, np.ndarray] = {}
 
     def examples_of(self, index, h: int) -> np.ndarray:
         """Positions of the labelled examples of heading ``h`` that name a subheading."""
-        if self._ex_key is not id(index.E_ex):  # the example set changed (set_examples)
-            self._ex_key, self._ex_of_head = id(index.E_ex), {}
+        if self._ex_arr is not index.E_ex:  # the example set changed (set_examples)
+            self._ex_arr, self._ex_of_head = index.E_ex, {}
+            self.ex_material = [main_material(e["text"]) for e in index.examples]
         if h not in self._ex_of_head:
             self._ex_of_head[h] = np.flatnonzero((index.ex_head == h) & (index.ex_sub >= 0))
         return self._ex_of_head[h]
@@ -322,16 +323,26 @@ def features(sub_scores, h: int) -> np.ndarray:
     qty = cache["qty"]
     num = np.array([number_agreement(qty, st.bounds[s]) if st.bounds[s] else 0.0 for s in range(lo, hi)])
     vsum = vote.sum()
-    hknn, prior = _heading_examples(sub_scores, st, h, lo, hi)
+    hknn, prior, hknn_mat = _heading_examples(sub_scores, st, h, lo, hi)
     mat = np.array([material_agreement(cache["material"], st.material[s]) for s in range(lo, hi)])
     return np.column_stack([
         enc, enc.max() - enc, tf, tf.max() - tf, vote, vote / vsum if vsum > 0 else np.zeros(n),
         knn, np.where(knn > 0, knn.max() - knn, 1.0), lex, res, res * best_spec, num,
-        hknn, np.where(hknn > 0, hknn.max() - hknn, 1.0), prior, mat,
+        hknn, np.where(hknn > 0, hknn.max() - hknn, 1.0), prior, mat, hknn_mat,
     ])
 
 
-def _heading_examples(sub_scores, st: _Static, h: int, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+def _vector(sub_scores, key: str, text: str) -> np.ndarray:
+    """A text's encoder vector, once per text (the encoder's cache already holds the texts and
+    head phrases the candidate search embedded)."""
+    from .encoder import get_encoder
+
+    if key not in sub_scores.cache:
+        sub_scores.cache[key] = get_encoder().encode([text])[0]
+    return sub_scores.cache[key]
+
+
+def _heading_examples(sub_scores, st: _Static, h: int, lo: int, hi: int):
     """Per subheading of ``h``: the closest labelled example of it among *all* the heading's
     examples (the 15 nearest neighbours of the whole text often hold none of them), and its share
     of the heading's examples (a prior: what is usually traded under the heading).
@@ -339,8 +350,6 @@ def _heading_examples(sub_scores, st: _Static, h: int, lo: int, hi: int) -> tupl
     ``sub_scores.cache["exclude"]`` (training only) hides the row's own group, or the whole
     heading for the unseen-heading drill, as the neighbour search did.
     """
-    from .encoder import get_encoder
-
     index = sub_scores.index
     n = hi - lo
     ex = st.examples_of(index, h)
@@ -351,15 +360,19 @@ def _heading_examples(sub_scores, st: _Static, h: int, lo: int, hi: int) -> tupl
         elif excl:
             ex = ex[[index.examples[j].get("group") != excl for j in ex]]
     if not len(ex):
-        return np.zeros(n), np.zeros(n)
-    if "vec" not in sub_scores.cache:
-        sub_scores.cache["vec"] = get_encoder().encode([sub_scores.text or ""])[0]
-    sims = index.E_ex[ex] @ sub_scores.cache["vec"]
+        return np.zeros(n), np.zeros(n), np.zeros(n)
+    sims = np.maximum(index.E_ex[ex] @ _vector(sub_scores, "vec", sub_scores.text or ""), 0.0)
     subs = index.ex_sub[ex] - lo
     best = np.zeros(n)
-    np.maximum.at(best, subs, np.maximum(sims, 0.0))
+    np.maximum.at(best, subs, sims)
     prior = np.bincount(subs, minlength=n)[:n] / len(ex)
-    return best, prior
+    # The closest example whose main material does not contradict the text's: a "linen sweater"
+    # example is close to "cotton sweater" in wording and wrong about the subheading.
+    mine = sub_scores.cache.get("material")
+    same = np.array([mine is None or st.ex_material[j] is None or st.ex_material[j] == mine for j in ex])
+    best_mat = np.zeros(n)
+    np.maximum.at(best_mat, subs[same], sims[same])
+    return best, prior, best_mat
 
 
 def expand(B: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> np.ndarray:
