@@ -88,8 +88,8 @@ class Hinter:
         vecs = self.encoder.encode(model_texts)
         excl = None if exclude_groups is None else [exclude_groups[i] for i in todo]
         cands = build_candidates(self.index, model_texts, vecs, self.lexicon, excl)
-        for c in cands:
-            c.sub_scores.picker = self.subheading
+        if self.subheading is not None:
+            self.subheading.attach(cands)
         if self.ranker is not None:
             confs = self.ranker.scores_batch(cands, register)
         else:

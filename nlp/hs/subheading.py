@@ -271,7 +271,10 @@ class _Static:
         """Positions of the labelled examples of heading ``h`` that name a subheading."""
         if self._ex_arr is not index.E_ex:  # the example set changed (set_examples)
             self._ex_arr, self._ex_of_head = index.E_ex, {}
-            self.ex_material = [main_material(e["text"]) for e in index.examples]
+            mats = [main_material(e["text"]) for e in index.examples]
+            names = sorted({m for m in mats if m})
+            self.material_id = {m: k + 1 for k, m in enumerate(names)}  # 0: names no material
+            self.ex_material = np.array([self.material_id.get(m, 0) for m in mats], dtype=np.int64)
         if h not in self._ex_of_head:
             self._ex_of_head[h] = np.flatnonzero((index.ex_head == h) & (index.ex_sub >= 0))
         return self._ex_of_head[h]
@@ -287,6 +290,23 @@ def static_for(index) -> _Static:
     return st
 
 
+def prepare(sub_scores_list) -> None:
+    """Per-text values the features read, for many texts at once: the TF-IDF match to every
+    subheading (one sparse product for the batch, kept as its non-zero columns), the text's
+    quantities and main material."""
+    if not sub_scores_list:
+        return
+    st = static_for(sub_scores_list[0].index)
+    texts = [ss.text or "" for ss in sub_scores_list]
+    M = (st.tfidf.transform(texts) @ st.T.T).tocsr()
+    M.sort_indices()
+    for i, ss in enumerate(sub_scores_list):
+        a, b = M.indptr[i], M.indptr[i + 1]
+        ss.cache["tf"] = (M.indices[a:b].astype(np.int64), M.data[a:b].astype(np.float64))
+        ss.cache["qty"] = quantities(texts[i])
+        ss.cache["material"] = main_material(texts[i])
+
+
 def features(sub_scores, h: int) -> np.ndarray:
     """The feature rows (``BASE_FEATURES``) of heading ``h``'s subheadings for one text.
 
@@ -298,12 +318,13 @@ def features(sub_scores, h: int) -> np.ndarray:
     lo, hi = index.sub_bounds[h]
     n = hi - lo
     cache = sub_scores.cache
-    if "tfidf_vec" not in cache:
-        cache["tfidf_vec"] = st.tfidf.transform([sub_scores.text or ""])
-        cache["qty"] = quantities(sub_scores.text or "")
-        cache["material"] = main_material(sub_scores.text or "")
+    if "tf" not in cache:
+        prepare([sub_scores])
     enc = sub_scores.row[lo:hi].astype(np.float64)
-    tf = (st.T[lo:hi] @ cache["tfidf_vec"].T).toarray().ravel().astype(np.float64)
+    cols, vals = cache["tf"]
+    a, b = np.searchsorted(cols, [lo, hi])
+    tf = np.zeros(n)
+    tf[cols[a:b] - lo] = vals[a:b]
     vote = np.zeros(n)
     knn = np.zeros(n)
     if sub_scores.nbr is not None:
@@ -321,10 +342,12 @@ def features(sub_scores, h: int) -> np.ndarray:
     spec = np.where(res > 0, -np.inf, enc)
     best_spec = spec.max() if np.isfinite(spec.max()) else 0.0
     qty = cache["qty"]
-    num = np.array([number_agreement(qty, st.bounds[s]) if st.bounds[s] else 0.0 for s in range(lo, hi)])
+    num = np.array([number_agreement(qty, st.bounds[s]) if st.bounds[s] else 0.0
+                    for s in range(lo, hi)]) if qty else np.zeros(n)
     vsum = vote.sum()
     hknn, prior, hknn_mat = _heading_examples(sub_scores, st, h, lo, hi)
-    mat = np.array([material_agreement(cache["material"], st.material[s]) for s in range(lo, hi)])
+    mat = np.array([material_agreement(cache["material"], st.material[s])
+                    for s in range(lo, hi)]) if cache["material"] else np.zeros(n)
     return np.column_stack([
         enc, enc.max() - enc, tf, tf.max() - tf, vote, vote / vsum if vsum > 0 else np.zeros(n),
         knn, np.where(knn > 0, knn.max() - knn, 1.0), lex, res, res * best_spec, num,
@@ -368,18 +391,22 @@ def _heading_examples(sub_scores, st: _Static, h: int, lo: int, hi: int):
     prior = np.bincount(subs, minlength=n)[:n] / len(ex)
     # The closest example whose main material does not contradict the text's: a "linen sweater"
     # example is close to "cotton sweater" in wording and wrong about the subheading.
-    mine = sub_scores.cache.get("material")
-    same = np.array([mine is None or st.ex_material[j] is None or st.ex_material[j] == mine for j in ex])
+    mine = st.material_id.get(sub_scores.cache.get("material"), 0)
+    em = st.ex_material[ex]
+    same = (em == 0) | (em == mine) if mine else np.ones(len(ex), dtype=bool)
     best_mat = np.zeros(n)
     np.maximum.at(best_mat, subs[same], sims[same])
     return best, prior, best_mat
 
 
-def expand(B: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    """Standardised base features and their pairwise products (``FEATURES`` order)."""
-    from .ranker import pairwise
+_PAIRS = np.triu_indices(len(BASE_FEATURES), k=1)
 
-    return pairwise((B - mean) / scale)
+
+def expand(B: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Standardised base features and their pairwise products (``FEATURES`` order, the same as
+    ``ranker.pairwise`` and scikit-learn's PolynomialFeatures)."""
+    Z = (B - mean) / scale
+    return np.hstack([Z, Z[:, _PAIRS[0]] * Z[:, _PAIRS[1]]])
 
 
 class SubheadingPicker:
@@ -399,8 +426,18 @@ class SubheadingPicker:
         Z = expand(np.asarray(B, dtype=np.float64), self.mean, self.scale)
         return ((Z - self.mean2) / self.scale2) @ self.coef + self.intercept
 
+    def attach(self, cands) -> None:
+        """Make this picker order the subheadings of these texts' candidates (``ranker.Candidates``),
+        with their per-text values computed in one batch."""
+        prepare([c.sub_scores for c in cands])
+        for c in cands:
+            c.sub_scores.picker = self
+
     def scores(self, sub_scores, h: int) -> np.ndarray:
         """One score per subheading of heading ``h`` (higher is likelier; compare within ``h``)."""
+        lo, hi = sub_scores.index.sub_bounds[h]
+        if hi - lo < 2:  # nothing to choose
+            return np.zeros(hi - lo)
         return self.score_matrix(features(sub_scores, h))
 
     def to_json(self) -> dict:
@@ -434,6 +471,7 @@ def training_matrix(index, rows, cands, exclude=None):
     ``build_candidates``.
     """
     B, y, qid, keep = [], [], [], []
+    prepare([c.sub_scores for c in cands])
     for i, (r, c) in enumerate(zip(rows, cands)):
         h = index.head_pos.get(r["hs4"])
         gold = index.sub_pos.get(r.get("hs6") or "")
