@@ -25,6 +25,7 @@ from .lexicon import get_lexicon, load_lexicon
 from .nomenclature import DATA_DIR, get
 from .ranker import REGISTERS, Ranker, build_candidates, fallback_scores
 from .retrieval import Index
+from .subheading import load_picker
 
 RANKER_FILE = DATA_DIR / "ranker.json"
 UNCERTAIN_BELOW = 0.5  # documented in docs/nlp.md: below it, the heading is wrong at least half the time
@@ -49,7 +50,7 @@ class Hinter:
     hs_edition = HS_EDITION
 
     def __init__(self, index: Index | None = None, ranker: Ranker | None = None, lexicon=None,
-                 uncertain_below: float = UNCERTAIN_BELOW):
+                 uncertain_below: float = UNCERTAIN_BELOW, subheading=None):
         self.lexicon = lexicon if lexicon is not None else get_lexicon()
         if index is None:
             examples = load_corpus() + lexicon_examples(self.lexicon.entries)
@@ -59,6 +60,8 @@ class Hinter:
         if ranker is None and RANKER_FILE.exists():
             ranker = Ranker.load(RANKER_FILE)
         self.ranker = ranker
+        # subheading=None loads the shipped picker (absent: the fixed formula); False forces the formula.
+        self.subheading = load_picker() if subheading is None else (subheading or None)
         self.uncertain_below = uncertain_below
         self.encoder = get_encoder()
         self._lock = threading.Lock()
@@ -88,6 +91,8 @@ class Hinter:
         vecs = self.encoder.encode(model_texts)
         excl = None if exclude_groups is None else [exclude_groups[i] for i in todo]
         cands = build_candidates(self.index, model_texts, vecs, self.lexicon, excl)
+        if self.subheading is not None:
+            self.subheading.attach(cands)
         if self.ranker is not None:
             confs = self.ranker.scores_batch(cands, register)
         else:
@@ -117,7 +122,7 @@ class Hinter:
             h = ix.head_pos.get(hs4)
             hs6 = k["hs6"]
             if hs6 is None and h is not None and c.sub_scores.get(h):
-                hs6 = ix.sub_codes[c.sub_scores[h][0][0]]
+                hs6 = ix.sub_codes[c.sub_scores.get(h)[0][0]]
             elif hs6 is None:
                 subs = ix.subs_of_head[h] if h is not None else []
                 hs6 = ix.sub_codes[subs[0]] if len(subs) else hs4 + "00"

@@ -220,7 +220,8 @@ def _build_block(index, texts, vecs, lexicon, exclude_groups) -> list[Candidates
         nb = _Neighbours(index, nbr[i], sims[i]) if nbr is not None else {}
         out.append(Candidates(heads[a:b].tolist(), X[a:b],
                               _SubScores(index, S_sub[i], nbr[i] if nbr is not None else None,
-                                         w[i] if w is not None else None, lex_sub[i]),
+                                         w[i] if w is not None else None, lex_sub[i],
+                                         sims[i] if sims is not None else None, texts[i]),
                               lex_terms[i], nb, word_count(texts[i])))
     return out
 
@@ -264,11 +265,18 @@ SUB_TOP = 3            # subheadings kept per heading (the hinter shows the best
 
 
 class _SubScores:
-    """Subheadings of a heading ranked for one text, computed only for the headings shown."""
+    """Subheadings of a heading ranked for one text, computed only for the headings shown.
 
-    def __init__(self, index, s_sub_row, nbr, weights, lex_sub):
+    ``picker`` (``subheading.SubheadingPicker``, set by the hinter) scores them when present;
+    else the fixed formula below does.
+    """
+
+    picker = None
+
+    def __init__(self, index, s_sub_row, nbr, weights, lex_sub, sims=None, text=""):
         self.index, self.row, self.lex = index, s_sub_row, lex_sub
-        self.nbr, self.weights = nbr, weights
+        self.nbr, self.weights, self.sims, self.text = nbr, weights, sims, text
+        self.cache: dict = {}  # per-text values the picker computes once
         self._vote: dict[int, float] | None = None
         self._done: dict[int, list[tuple[int, float]]] = {}
 
@@ -287,11 +295,14 @@ class _SubScores:
     def get(self, h, default=None):
         if h not in self._done:
             lo, hi = self.index.sub_bounds[h]
-            score = self.row[lo:hi].astype(np.float64)
-            for extra, weight in ((self.vote, SUB_VOTE_WEIGHT), (self.lex, SUB_LEX_WEIGHT)):
-                for s, v in extra.items():
-                    if lo <= s < hi:
-                        score[s - lo] += weight * v
+            if self.picker is not None:
+                score = self.picker.scores(self, h)
+            else:
+                score = self.row[lo:hi].astype(np.float64)
+                for extra, weight in ((self.vote, SUB_VOTE_WEIGHT), (self.lex, SUB_LEX_WEIGHT)):
+                    for s, v in extra.items():
+                        if lo <= s < hi:
+                            score[s - lo] += weight * v
             order = np.argsort(-score)[:SUB_TOP]
             self._done[h] = [(lo + int(k), float(score[k])) for k in order]
         return self._done[h] or default

@@ -267,6 +267,9 @@ def main(argv=None) -> int:
     if gap > 1e-6:
         raise RuntimeError(f"saved model differs from the fitted one by {gap}")
     RANKER_FILE.write_text(json.dumps(ranker.to_json(), indent=1) + "\n")
+    from .subheading import train as train_subheading  # subheading.json, on the same corpus and index
+
+    train_subheading(index, lexicon, corpus)
     if not args.no_embeddings:
         ship_embeddings(index, examples)
     print(json.dumps({"saved": str(RANKER_FILE), "seconds": round(time.time() - t0, 1), **ranker.meta},

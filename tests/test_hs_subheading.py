@@ -1,0 +1,174 @@
+"""The learned subheading picker: its evidence (numbers, materials, residuals), its saved model,
+its training rows, and that it changes only the subheading, never the heading or confidence."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from nlp.hs import subheading as S
+
+
+@pytest.fixture(scope="module")
+def hinter():
+    """The process-wide hinter (shared with the other HS tests when run together)."""
+    from nlp.hs.hinter import get_hinter
+
+    return get_hinter()
+
+
+# --- numbers and units ------------------------------------------------------------------------
+def test_thresholds_read_both_bounds_and_units():
+    t = S.thresholds("Electric motors; AC motors, multi-phase, of an output exceeding 750W but not exceeding 75kW")
+    assert t == {"power": (750.0, 75000.0)}
+    t = S.thresholds("Fabrics, woven; containing 85% or more by weight of cotton, weighing not more than 200g/m2")
+    assert t == {"percent": (85.0, math.inf), "grammage": (-math.inf, 200.0)}
+    assert S.thresholds("Automatic data processing machines; portable, weighing not more than 10kg")["mass"] == (-math.inf, 10.0)
+    assert S.thresholds("Electric motors; AC motors, single-phase") == {}
+
+
+def test_quantities_convert_to_base_units():
+    q = S.quantities("a 1.5 kW motor, 230 V, weighing 12 kg, 5-inch shaft, 2 HP, 1,200 g")
+    assert q["power"] == pytest.approx([1500.0, 2 * 745.7])
+    assert q["voltage"] == [230.0]
+    assert q["mass"] == pytest.approx([12.0, 1.2])
+    assert q["length"] == [5 * 25.4]
+    # a bare number, or a unit letter inside a word, is no quantity
+    assert S.quantities("model 3000, 12 pieces, 4 wheels") == {}
+
+
+def test_number_agreement():
+    bounds = {"power": (750.0, 75000.0)}
+    assert S.number_agreement({"power": [5500.0]}, bounds) == 1.0
+    assert S.number_agreement({"power": [200000.0]}, bounds) == -1.0
+    assert S.number_agreement({"mass": [3.0]}, bounds) == 0.0       # nothing in common: no evidence
+    assert S.number_agreement({}, bounds) == 0.0
+    assert S.number_agreement({"power": [5500.0], "voltage": [10.0]},
+                              {"power": (750.0, 75000.0), "voltage": (1000.0, math.inf)}) == -1.0
+
+
+# --- materials --------------------------------------------------------------------------------
+@pytest.mark.parametrize("text,material", [
+    ("boys' shirts of 50% cotton and 50% polyester", "synthetic"),  # equal weight: the later in HS
+    ("knit shorts, 70% cotton / 30% polyester", "cotton"),
+    ("swim trunks, polyester 85%, elastane 15%", "synthetic"),
+    ("a cardigan of acrylic, wool and nylon", "synthetic"),         # no shares: the first named
+    ("handbag with an outer surface of leather", "leather"),
+    ("stainless steel sink", "iron"),
+    ("a handheld radio", None),
+])
+def test_main_material(text, material):
+    assert S.main_material(text) == material
+
+
+def test_material_rules_on_the_nomenclature(hinter):
+    st = S.static_for(hinter.index)
+    rule = {c: st.material[k] for k, c in enumerate(hinter.index.sub_codes)}
+    assert rule["611020"] == ("in", frozenset({"cotton"}))
+    assert rule["611030"] == ("in", frozenset({"man-made"}))
+    # "of textile materials (other than wool or fine animal hair, cotton or man-made fibres)"
+    assert rule["611090"] == ("out", frozenset({"wool", "cotton", "man-made"}))
+    # "n.e.c. in item no. 6204.1": what the specific siblings of its group do not take
+    assert rule["620419"] == ("out", frozenset({"wool", "cotton", "synthetic"}))
+    # "of weaves n.e.c.": the n.e.c. is about the weave, the material is still cotton
+    assert rule["520819"] == ("in", frozenset({"cotton"}))
+    assert rule["850152"] is None
+    assert S.material_agreement("cotton", rule["611020"]) == 1.0
+    assert S.material_agreement("cotton", rule["611090"]) == -1.0
+    assert S.material_agreement("vegetable", rule["611090"]) == 1.0   # linen, ramie: "other"
+    assert S.material_agreement("synthetic", rule["611030"]) == 1.0   # synthetic is man-made
+    assert S.material_agreement(None, rule["611020"]) == 0.0
+
+
+def test_residual_subheadings():
+    assert S.is_residual("847190", "Magnetic or optical readers ..., not elsewhere specified or included")
+    assert S.is_residual("620419", "Suits; women's or girls', of textile materials n.e.c. in item no. 6204.1")
+    assert S.is_residual("610990", "T-shirts ...; of textile materials (other than cotton), knitted or crocheted")
+    assert not S.is_residual("850152", "Electric motors; AC motors, multi-phase, of an output exceeding 750W")
+
+
+# --- the saved model --------------------------------------------------------------------------
+def _toy_matrix(seed=0, queries=60, per=4):
+    rng = np.random.default_rng(seed)
+    B = rng.normal(size=(queries * per, len(S.BASE_FEATURES)))
+    y = np.zeros(queries * per, dtype=int)
+    y[np.arange(queries) * per + rng.integers(0, per, queries)] = 1
+    B[y == 1, 0] += 2.0   # the right one is more similar, so the fit has something to learn
+    return B, y, np.repeat(np.arange(queries), per)
+
+
+def test_saved_model_scores_like_the_fitted_one_and_checks_its_features():
+    B, y, qid = _toy_matrix()
+    picker = S.fit(B, y)
+    again = S.SubheadingPicker.from_json(json.loads(json.dumps(picker.to_json())))
+    np.testing.assert_allclose(again.score_matrix(B), picker.score_matrix(B), rtol=1e-12)
+    assert S.top1(picker.score_matrix(B), y, qid) > 0.6
+    bad = picker.to_json() | {"features": S.FEATURES[:-1]}
+    with pytest.raises(ValueError, match="other features"):
+        S.SubheadingPicker.from_json(bad)
+    with pytest.raises(ValueError, match="not a subheading picker"):
+        S.SubheadingPicker.from_json(picker.to_json() | {"kind": "logreg-pairwise"})
+
+
+def test_absent_artifact_means_no_picker(tmp_path):
+    assert S.load_picker(tmp_path / "absent.json") is None
+
+
+def test_shipped_picker_matches_the_data_and_beats_the_formula():
+    """subheading.json was trained on the corpus and lexicon as they are now (else:
+    python -m nlp.hs.subheading), and held out it beats the fixed formula it replaces."""
+    from nlp.hs.corpus import CORPUS_DIR
+    from nlp.hs.lexicon import LEXICON_FILE
+    from nlp.hs.train import file_hash
+
+    meta = json.loads(S.PICKER_FILE.read_text())["meta"]
+    assert meta["data_hash"] == file_hash(sorted(CORPUS_DIR.glob("*.txt")) + [LEXICON_FILE])
+    assert meta["cv"]["heldout_top1_picker"] > meta["cv"]["heldout_top1_old_formula"]
+
+
+# --- training rows ----------------------------------------------------------------------------
+def test_training_rows_hide_the_row_own_product(hinter):
+    """Leave-one-group-out: a corpus row must not find itself among its heading's examples."""
+    from nlp.hs.corpus import load_corpus
+    from nlp.hs.ranker import build_candidates
+
+    rows = [r for r in load_corpus() if r["hs4"] in ("6110", "8501")][:6]
+    texts = [r["text"] for r in rows]
+    vecs = hinter.encoder.encode(texts)
+    seen = build_candidates(hinter.index, texts, vecs, hinter.lexicon)
+    hidden = build_candidates(hinter.index, texts, vecs, hinter.lexicon, [r["group"] for r in rows])
+    k = S.BASE_FEATURES.index("hknn")
+    B1, y1, q1, _ = S.training_matrix(hinter.index, rows, seen)
+    B2, y2, q2, keep = S.training_matrix(hinter.index, rows, hidden, [r["group"] for r in rows])
+    assert keep == list(range(len(rows))) and np.array_equal(y1, y2)
+    assert np.bincount(q2, weights=y2).tolist() == [1.0] * len(rows)   # one right answer each
+    assert np.all(B1[y1 == 1, k] > 0.999)        # it finds itself when not hidden...
+    assert np.all(B2[y2 == 1, k] < 0.999)        # ...and not when its group is hidden
+    drilled = S.training_matrix(hinter.index, rows, hidden, [("hs4", r["hs4"]) for r in rows])[0]
+    assert np.all(drilled[:, k] == 0)            # unseen-heading drill: no example of the heading
+
+
+# --- in the hinter ----------------------------------------------------------------------------
+def test_picker_changes_only_the_subheading(hinter):
+    """Heading order and confidence are the ranker's alone; the fallback formula gives the same
+    headings and confidences when the picker is switched off."""
+    from nlp.hs.hinter import Hinter
+
+    old = Hinter(index=hinter.index, ranker=hinter.ranker, lexicon=hinter.lexicon, subheading=False)
+    assert hinter.subheading is not None and old.subheading is None
+    texts = ["Men's crew-neck knitted sweater, 100% acrylic", "Three-phase AC induction motor, 5.5 kW",
+             "Woven cotton shirting fabric, dyed, 120 g/m2", "qwzx plorb", "Visors, HTS 3926.20.9050"]
+    for register in ("firm", "customs"):
+        for a, b in zip(hinter.hint(texts, register=register), old.hint(texts, register=register)):
+            assert [(h["hs4"], h["confidence"]) for h in a] == [(h["hs4"], h["confidence"]) for h in b]
+            assert all(h["hs6"][:4] == h["hs4"] for h in a)
+
+
+def test_picker_reads_material_and_thresholds(hinter):
+    hints = hinter.hint(["Men's crew-neck knitted sweater, 100% acrylic",
+                         "Three-phase AC induction motor, 5.5 kW, foot mounted"])
+    assert hints[0][0]["hs6"] == "611030"
+    assert hints[1][0]["hs6"] == "850152"
