@@ -23,7 +23,7 @@ from .corpus import load_corpus
 from .encoder import get_encoder
 from .lexicon import get_lexicon, load_lexicon
 from .nomenclature import DATA_DIR, get
-from .ranker import REGISTERS, Ranker, build_candidates, fallback_scores
+from .ranker import REGISTERS, Ranker, build_candidates, fallback_scores, head_phrase
 from .retrieval import Index
 from .subheading import load_picker
 
@@ -33,6 +33,10 @@ MAX_CHARS = 2000
 # Highest confidence for a text none of whose words the hinter knows: the encoder still finds
 # nearest codes for it, but nothing in the text supports them (a right heading there is luck).
 UNKNOWN_WORDS_CAP = 0.1
+# The learned subheading picker orders the subheadings of the first three hints (what top-1 and
+# top-3 subheading accuracy read); lower hints keep the fixed formula: their heading is seldom
+# right, and the picker costs about 0.1 ms a heading (docs/nlp.md, "Speed").
+PICKER_HINTS = 1
 _HAS_LETTER = re.compile(r"[^\W\d_]")
 
 
@@ -88,15 +92,20 @@ class Hinter:
         if not todo or top <= 0:
             return results
         model_texts = [clean[i] for i in todo]
-        vecs = self.encoder.encode(model_texts)
+        # Long texts' head phrases are embedded in the same encoder call (one batch, not one more
+        # small call per block of candidates; build_candidates then finds them in the cache).
+        heads = [p for p in map(head_phrase, model_texts) if p]
+        vecs = self.encoder.encode(model_texts + heads)[:len(model_texts)]
         excl = None if exclude_groups is None else [exclude_groups[i] for i in todo]
         cands = build_candidates(self.index, model_texts, vecs, self.lexicon, excl)
         if self.subheading is not None:
-            self.subheading.attach(cands)
+            self.subheading.attach(cands, vecs)
         if self.ranker is not None:
             confs = self.ranker.scores_batch(cands, register)
         else:
             confs = [fallback_scores(c.X) for c in cands]
+        if self.subheading is not None:
+            self.subheading.prefetch(cands, confs, PICKER_HINTS)
         for i, text, c, conf in zip(todo, model_texts, cands, confs):
             known = self.index.knows_a_word(text)
             if not known:
@@ -137,7 +146,7 @@ class Hinter:
             if len(hints) >= top:
                 break
             h = c.heads[r]
-            subs = c.sub_scores.get(h) or []
+            subs = c.sub_scores.get(h, formula=len(hints) >= PICKER_HINTS) or []
             if not subs:
                 continue
             hs6 = ix.sub_codes[subs[0][0]]

@@ -292,10 +292,12 @@ class _SubScores:
                         self._vote[s] = self._vote.get(s, 0.0) + float(wj)
         return self._vote
 
-    def get(self, h, default=None):
+    def get(self, h, default=None, formula: bool = False):
+        """The best subheadings of heading ``h`` as ``[(subheading index, score)]``; ``formula``
+        asks for the fixed formula even when a picker is set (the hinter's lower hints)."""
         if h not in self._done:
             lo, hi = self.index.sub_bounds[h]
-            if self.picker is not None:
+            if self.picker is not None and not formula:
                 score = self.picker.scores(self, h)
             else:
                 score = self.row[lo:hi].astype(np.float64)
@@ -303,9 +305,13 @@ class _SubScores:
                     for s, v in extra.items():
                         if lo <= s < hi:
                             score[s - lo] += weight * v
-            order = np.argsort(-score)[:SUB_TOP]
-            self._done[h] = [(lo + int(k), float(score[k])) for k in order]
+            self.keep(h, lo, score)
         return self._done[h] or default
+
+    def keep(self, h, lo, score) -> None:
+        """Remember heading ``h``'s best subheadings from one score per subheading."""
+        order = np.argsort(-score)[:SUB_TOP]
+        self._done[h] = [(lo + int(k), float(score[k])) for k in order]
 
 
 # Hand-set fusion used until a trained model exists (and as the "fusion" method's fallback).

@@ -329,11 +329,12 @@ def features(sub_scores, h: int) -> np.ndarray:
     knn = np.zeros(n)
     if sub_scores.nbr is not None:
         ex_sub = index.ex_sub[sub_scores.nbr]
-        sims = sub_scores.sims if sub_scores.sims is not None else np.zeros(len(ex_sub))
-        for s, wj, sj in zip(ex_sub, sub_scores.weights, sims):
-            if lo <= s < hi:
-                vote[s - lo] += wj
-                knn[s - lo] = max(knn[s - lo], sj)
+        inside = (ex_sub >= lo) & (ex_sub < hi)
+        if inside.any():
+            sims = sub_scores.sims if sub_scores.sims is not None else np.zeros(len(ex_sub))
+            at = ex_sub[inside] - lo
+            np.add.at(vote, at, np.asarray(sub_scores.weights, dtype=np.float64)[inside])
+            np.maximum.at(knn, at, np.asarray(sims, dtype=np.float64)[inside])
     lex = np.zeros(n)
     for s, v in sub_scores.lex.items():
         if lo <= s < hi:
@@ -348,11 +349,11 @@ def features(sub_scores, h: int) -> np.ndarray:
     hknn, prior, hknn_mat = _heading_examples(sub_scores, st, h, lo, hi)
     mat = np.array([material_agreement(cache["material"], st.material[s])
                     for s in range(lo, hi)]) if cache["material"] else np.zeros(n)
-    return np.column_stack([
+    return np.stack([
         enc, enc.max() - enc, tf, tf.max() - tf, vote, vote / vsum if vsum > 0 else np.zeros(n),
         knn, np.where(knn > 0, knn.max() - knn, 1.0), lex, res, res * best_spec, num,
         hknn, np.where(hknn > 0, hknn.max() - hknn, 1.0), prior, mat, hknn_mat,
-    ])
+    ], axis=1)
 
 
 def _vector(sub_scores, key: str, text: str) -> np.ndarray:
@@ -426,12 +427,35 @@ class SubheadingPicker:
         Z = expand(np.asarray(B, dtype=np.float64), self.mean, self.scale)
         return ((Z - self.mean2) / self.scale2) @ self.coef + self.intercept
 
-    def attach(self, cands) -> None:
+    def attach(self, cands, vecs=None) -> None:
         """Make this picker order the subheadings of these texts' candidates (``ranker.Candidates``),
-        with their per-text values computed in one batch."""
+        with their per-text values computed in one batch; ``vecs``, the texts' encoder vectors
+        when the caller has them (else each is looked up once in the encoder's cache)."""
         prepare([c.sub_scores for c in cands])
-        for c in cands:
+        for k, c in enumerate(cands):
             c.sub_scores.picker = self
+            if vecs is not None:
+                c.sub_scores.cache["vec"] = vecs[k]
+
+    def prefetch(self, cands, confs, hints: int) -> None:
+        """Order the subheadings of each text's ``hints`` best headings in one scoring pass (the
+        same result as asking ``get`` heading by heading, without a matrix product per heading)."""
+        jobs, blocks = [], []
+        for c, conf in zip(cands, confs):
+            ss = c.sub_scores
+            for r in np.argsort(-conf)[:hints]:
+                h = c.heads[r]
+                lo, hi = ss.index.sub_bounds[h]
+                if hi - lo >= 2 and h not in ss._done:
+                    jobs.append((ss, h, lo))
+                    blocks.append(features(ss, h))
+        if not jobs:
+            return
+        scores = self.score_matrix(np.vstack(blocks))
+        at = 0
+        for (ss, h, lo), B in zip(jobs, blocks):
+            ss.keep(h, lo, scores[at:at + len(B)])
+            at += len(B)
 
     def scores(self, sub_scores, h: int) -> np.ndarray:
         """One score per subheading of heading ``h`` (higher is likelier; compare within ``h``)."""

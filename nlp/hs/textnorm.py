@@ -8,6 +8,7 @@ library: Porter stems merge words that HS keeps apart ("articles"/"art", "printe
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _SPELLING = {
@@ -38,13 +39,17 @@ def singular(word: str) -> str:
     return word[:-1]
 
 
+@lru_cache(maxsize=1 << 16)
+def _tokens(text: str) -> tuple[str, ...]:
+    return tuple(singular(_SPELLING.get(w, w)) for w in _WORD.findall(text.lower()))
+
+
 def tokens(text: str) -> list[str]:
-    out = []
-    for w in _WORD.findall(text.lower()):
-        w = _SPELLING.get(w, w)
-        out.append(singular(w))
-    return out
+    """The text's normalised words. Cached: one hint reads a text's words four times (two TF-IDF
+    searches, the lexicon, the known-word check)."""
+    return list(_tokens(text))
 
 
+@lru_cache(maxsize=1 << 16)
 def norm(text: str) -> str:
-    return " ".join(tokens(text))
+    return " ".join(_tokens(text))
