@@ -177,11 +177,14 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="HS hint figures for docs/nlp.md")
     ap.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[3] / "shared" / "data")
     ap.add_argument("--skip-cv", action="store_true")
+    ap.add_argument("--skip-test", action="store_true",
+                    help="leave cbp_rulings_test.csv unscored: for tuning runs, which choose on validation only")
     args = ap.parse_args(argv)
     if not args.shared.exists():
         raise SystemExit(f"{args.shared} is absent: the shared evaluation files are not on this machine")
     report = {}
-    for name in ("hs_dev.csv", "cbp_rulings_validation.csv", "cbp_rulings_test.csv"):
+    names = ("hs_dev.csv", "cbp_rulings_validation.csv") + (() if args.skip_test else ("cbp_rulings_test.csv",))
+    for name in names:
         r = evaluate_file(args.shared / name, register="customs" if name.startswith("cbp") else "firm")
         report[name] = r
     if HELDOUT_FIRM.exists():
