@@ -45,6 +45,7 @@ def lexicon_examples(entries: list[dict]) -> list[dict]:
             for e in entries]
 
 
+@lru_cache(maxsize=1 << 14)  # the same nomenclature wordings are shortened for every hint
 def _short(text: str, n: int = 70) -> str:
     text = " ".join(text.split())
     return text if len(text) <= n else text[: n - 1] + "…"

@@ -229,7 +229,7 @@ def _build_block(index, texts, vecs, lexicon, exclude_groups) -> list[Candidates
 def _nearest(S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per row, the ``K_NEIGHBOURS`` best columns and their values, best first."""
     k = min(K_NEIGHBOURS, S.shape[1])
-    part = np.argpartition(-S, k - 1, axis=1)[:, :k]
+    part = np.argpartition(S, S.shape[1] - k, axis=1)[:, -k:]  # the k largest, without a negated copy of S
     vals = np.take_along_axis(S, part, axis=1)
     order = np.argsort(-vals, axis=1, kind="stable")
     return np.take_along_axis(part, order, axis=1), np.take_along_axis(vals, order, axis=1)
