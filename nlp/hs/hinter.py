@@ -33,9 +33,9 @@ MAX_CHARS = 2000
 # Highest confidence for a text none of whose words the hinter knows: the encoder still finds
 # nearest codes for it, but nothing in the text supports them (a right heading there is luck).
 UNKNOWN_WORDS_CAP = 0.1
-# The learned subheading picker orders the subheadings of the first three hints (what top-1 and
-# top-3 subheading accuracy read); lower hints keep the fixed formula: their heading is seldom
-# right, and the picker costs about 0.1 ms a heading (docs/nlp.md, "Speed").
+# The learned subheading picker orders the subheadings of the top hint only (what top-1
+# subheading accuracy reads); lower hints keep the fixed formula: on three hints the picker costs
+# about 0.35 ms a text and hs-hint fell under 0.7x the raw encoder (docs/nlp.md, "Speed").
 PICKER_HINTS = 1
 _HAS_LETTER = re.compile(r"[^\W\d_]")
 
