@@ -18,15 +18,17 @@ from crawler.run import crawl
 from .sites.server import serving
 
 # Pages are read in a worker process here (EXTRACT_WORKERS), in-process in the sample tests:
-# both paths run the same read_page.
-SETTINGS = {"DOWNLOAD_TIMEOUT": 1, "RETRY_TIMES": 1, "GENERIC_TRAP_LIMIT": 10, "DOWNLOAD_MAXSIZE": 1024 * 1024,
+# both paths run the same read_page. Two retries and a two-second timeout, not one and one: on a
+# loaded two-core CI machine a single retry was once spent on a request that never reached the
+# server, and the 429 page's listing was lost (hits == 1). The slow page still sleeps past it.
+SETTINGS = {"DOWNLOAD_TIMEOUT": 2, "RETRY_TIMES": 2, "GENERIC_TRAP_LIMIT": 10, "DOWNLOAD_MAXSIZE": 1024 * 1024,
             "EXTRACT_WORKERS": 1}
 
 
 @pytest.fixture(scope="module")
 def chamber(tmp_path_factory):
     db_path = tmp_path_factory.mktemp("chamber") / "work.db"
-    with serving(slow_seconds=2.5) as (base, hits):
+    with serving(slow_seconds=5) as (base, hits):
         run = crawl(db_path, start_url=base + "/", source="chamber", fast=True, settings=SETTINGS)
         hits = dict(hits)
     db = sqlite_utils.Database(db_path)
@@ -102,8 +104,10 @@ def test_each_bad_input_is_counted_in_the_run(chamber, problem):
 def test_bad_inputs_never_stop_the_crawl(chamber):
     run = chamber["run"]
     assert run["status"] == "finished" and run["finish_reason"] == "finished"
-    assert chamber["hits"]["/bad/429"] == 2, "429 retried once"
-    assert chamber["hits"]["/bad/500"] == 2, "500 retried once, then counted"
+    most = 1 + SETTINGS["RETRY_TIMES"]
+    # The 429 passes on its first retry; one more is allowed for a request the loaded machine lost.
+    assert 2 <= chamber["hits"]["/bad/429"] <= most, ("429 retried", run["problems"])
+    assert 2 <= chamber["hits"]["/bad/500"] <= most, ("500 retried, then counted", run["problems"])
     # Both redirect loops end: the counting one by REDIRECT_MAX_TIMES, ping-pong by either.
     assert sum(1 for p in chamber["hits"] if p.startswith("/bad/loop")) <= 7
 
