@@ -31,7 +31,7 @@ _xp_jsonld = lxml.etree.XPath(
     "//script[contains(translate(@type, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), 'ld+json')]/text()"
 )
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
-_COMMENTS = re.compile(r"<!--|-->|^\s*//[^\n]*$", re.M)
+_COMMENTS = re.compile(r"<!--|-->|^[ \t\r\f\v]*//[^\n]*$", re.M)
 _WS = re.compile(r"\s+")
 
 
