@@ -221,8 +221,13 @@ class ListingSpider(scrapy.Spider):
         for key, n in result["counts"].items():
             self.count(key, n)
         for row in result["rows"]:
-            if is_failed_page(row) and self._has_earlier_listing(row["listing_id"]):
-                continue  # counted above; the listing an earlier run read stays
+            if is_failed_page(row):
+                # Counted above. Kept unless an earlier run read a listing from the page (that
+                # stays); not a built listing, so the spider's hook does not see it (generic
+                # mode would take every failed page after the first for a repeated organisation).
+                if not self._has_earlier_listing(row["listing_id"]):
+                    yield Listing(row)
+                continue
             item = self.post_process_item(Listing(row), response)
             if item is not None:
                 yield item

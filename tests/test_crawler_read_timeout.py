@@ -36,19 +36,21 @@ def _with_slow(pages, marker: str, at: int):
     return pages[:at] + [slow] + pages[at:], slow.url
 
 
-def _hand_over(tmp_path, pages, workers: int = 1) -> tuple[PageHandoff, Stats, object]:
-    """Send every page through a hand-off with a 1 s read limit and close it; no worker left."""
+def _hand_over(tmp_path, pages, workers: int = 1) -> tuple[PageHandoff, Stats, object, int]:
+    """Send every page through a hand-off with a 1 s read limit and close it; no worker left.
+    Also return how many pages the worker held, unacknowledged, once all were sent."""
     stats = Stats()
     handoff = PageHandoff(SLOW, tmp_path / "work.db", stats, workers=workers, read_timeout=1.0)
     worker = handoff.workers[0].proc if workers else None
     try:
         for response in pages:
             handoff.send(response, FETCHED)
+        held = sum(len(w.unacked) for w in handoff.workers)
         handoff.close()
     finally:
         if worker is not None and worker.is_alive():
             worker.kill()
-    return handoff, stats, worker
+    return handoff, stats, worker, held
 
 
 def _failed_row(db, url) -> dict:
@@ -115,11 +117,13 @@ def test_a_slow_page_read_in_this_process_is_kept_as_failed():
 def test_a_page_too_slow_to_read_in_the_worker_is_failed_and_the_rest_stored(tmp_path, marker):
     """``spin``: the worker stops the reading itself and goes on. ``stuck``: its alarm cannot, so
     the crawl process kills it, keeps the page as failed without reading it again, and reads the
-    pages the worker held (and every later one) itself."""
+    pages the worker held (and every later one) itself. The slow page comes first, so every
+    other page is still waiting in the worker when it is killed."""
     plain = _chamber_pages(1)
-    pages, url = _with_slow(plain, marker, 3)
+    pages, url = _with_slow(plain, marker, 0)
     expected, counts = _reference(tmp_path, plain)
-    handoff, stats, worker = _hand_over(tmp_path, pages)
+    handoff, stats, worker, held = _hand_over(tmp_path, pages)
+    assert held == len(pages)
     got = rows_of(tmp_path / "work.db")
     failed = _failed_row(tmp_path / "work.db", url)
     _check_failed(failed)
@@ -137,23 +141,6 @@ def test_a_page_too_slow_to_read_in_the_worker_is_failed_and_the_rest_stored(tmp
     extra = {"page/read_timeout_worker_killed", "page/page_worker_lost"}
     assert {k: v for k, v in stats.values.items() if k not in extra} == dict(counts + failed_counts)
     assert handoff.stored == counts["listing/stored"] + 1
-
-
-def test_the_pages_a_stuck_worker_held_are_read_by_the_crawl_process(tmp_path):
-    """The stuck page comes first: everything after it waits in the worker's pipe, unread, when
-    the worker is killed, and must still be stored."""
-    plain = _chamber_pages(2)
-    pages, url = _with_slow(plain, "stuck", 0)
-    expected, _counts = _reference(tmp_path, plain)
-    stats = Stats()
-    handoff = PageHandoff(SLOW, tmp_path / "work.db", stats, workers=1, read_timeout=1.0)
-    for response in pages:
-        handoff.send(response, FETCHED)
-    assert handoff.workers, "the worker is still on the stuck page, holding the rest"
-    handoff.close()
-    assert stats.values["page/read_timeout_worker_killed"] == 1
-    assert {k: v for k, v in rows_of(tmp_path / "work.db").items() if v["url"] != url} == expected
-    _check_failed(_failed_row(tmp_path / "work.db", url))
 
 
 def test_a_failed_page_does_not_replace_a_listing_read_earlier(tmp_path):
@@ -180,7 +167,7 @@ def test_in_process_reading_is_bounded_too(tmp_path):
     plain = _chamber_pages(1)
     pages, url = _with_slow(plain, "spin", 2)
     expected, _counts = _reference(tmp_path, plain)
-    _handoff, stats, _worker = _hand_over(tmp_path, pages, workers=0)
+    _handoff, stats, _worker, _held = _hand_over(tmp_path, pages, workers=0)
     assert stats.values["page/read_timeout"] == 1
     assert {k: v for k, v in rows_of(tmp_path / "work.db").items() if v["url"] != url} == expected
     _check_failed(_failed_row(tmp_path / "work.db", url))
@@ -189,3 +176,56 @@ def test_in_process_reading_is_bounded_too(tmp_path):
 def test_a_negative_read_timeout_is_refused(tmp_path):
     with pytest.raises(ValueError, match="PAGE_READ_TIMEOUT"):
         PageHandoff(SPEC, tmp_path / "work.db", Stats(), workers=0, read_timeout=-1)
+
+
+# --- under a real crawl ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def sample_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("sample")
+
+
+def _member_paths(root) -> list[str]:
+    from .sites.sample import sample_site
+
+    rows = [json.loads(line) for line in (sample_site(root) / "truth.jsonl").open()]
+    return sorted(l["url"] for firm in rows for l in firm["listings"] if l["source"] == "member_directory")
+
+
+def crawl_with_a_slow_page(db, root, monkeypatch, marker: str, settings: dict) -> tuple[dict, str, list[str]]:
+    """Crawl the member directory with one member's page slow to read (``marker``: spin or
+    stuck); return the run, that page's path and every member path. Shared with the slow suite."""
+    from crawler.run import crawl
+
+    from .sites.sample import served
+
+    paths = _member_paths(root)
+    slow = paths[len(paths) // 3]
+    monkeypatch.setenv(f"SLOW_READER_{marker.upper()}", slow)
+    with served(root) as bases:
+        run = crawl(db, source="member_directory", base_urls=bases, fast=True,
+                    settings={"PAGE_READER": SLOW["reader"], "PAGE_READ_TIMEOUT": 1, **settings})
+    return run, slow, paths
+
+
+def check_crawl(db, run, slow: str, paths: list[str]) -> None:
+    """The crawl finished; the slow page is counted and kept as failed; every other member's
+    listing is stored once."""
+    from urllib.parse import urlsplit
+
+    assert run["status"] == "finished"
+    assert run["problems"]["page/read_timeout"] == 1
+    rows = rows_of(db)
+    got = sorted(urlsplit(r["url"]).path for r in rows.values())
+    assert got == paths  # each member page once, the slow one as its failed row
+    (failed,) = [r for r in rows.values() if urlsplit(r["url"]).path == slow]
+    _check_failed(failed)
+    assert all(r["name"] for r in rows.values() if r is not failed)
+    assert run["listings"] == len(paths)
+
+
+def test_a_crawl_with_a_page_too_slow_to_read_finishes_and_keeps_it_failed(tmp_path, sample_root, monkeypatch):
+    """The default path: pages read in a page worker, whose alarm stops the slow reading."""
+    run, slow, paths = crawl_with_a_slow_page(tmp_path / "work.db", sample_root, monkeypatch, "spin", {})
+    check_crawl(tmp_path / "work.db", run, slow, paths)
+    assert "page/page_worker_lost" not in run["problems"]
