@@ -60,7 +60,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from crawler.base import READ_TIMEOUT
+from crawler.base import READ_TIMEOUT, keep_alarm_handler
 from crawler.store import ListingStore
 
 log = logging.getLogger(__name__)
@@ -190,6 +190,7 @@ def _worker_main(pages, acks, spec: dict, db_path: str, inherited, current=None,
     signal.set_wakeup_fd(-1)  # the reactor's wake-up pipe belongs to the crawl process
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    keep_alarm_handler()  # SIGALRM is the worker's own, for the read time limit
     path = ItemPath(spec, db_path, read_timeout)
     store = path.store
     last = acked = 0

@@ -21,7 +21,7 @@ from collections import Counter
 import pytest
 from scrapy.http import HtmlResponse
 
-from crawler.base import PageReadTimeout, _read_safely, read_deadline, read_response
+from crawler.base import PageReadTimeout, _read_safely, keep_alarm_handler, read_deadline, read_response
 from crawler.handoff import ItemPath, PageHandoff, encode_page
 
 from .test_crawler_handoff import FETCHED, SPEC, Stats, _chamber_pages, _reference, rows_of
@@ -67,21 +67,29 @@ def _check_failed(row: dict) -> None:
 
 # --- the alarm itself -------------------------------------------------------------------------
 
-def test_the_deadline_stops_a_reading_that_swallows_exceptions_and_leaves_no_alarm_behind():
-    before = signal.getsignal(signal.SIGALRM)
-    began = time.monotonic()
-    with pytest.raises(PageReadTimeout):
-        with read_deadline(0.3):
-            while time.monotonic() - began < 30:
-                try:
-                    sum(range(1000))
-                except Exception:  # reading code that gets past broken pieces must not keep the page
-                    pass
-    assert signal.getsignal(signal.SIGALRM) is before
-    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
-    with read_deadline(0.3):  # a reading within the limit: nothing raised, then or later
-        pass
-    time.sleep(0.5)
+@pytest.mark.parametrize("kept", [False, True], ids=["crawl-process", "handler-kept"])
+def test_the_deadline_stops_a_reading_that_swallows_exceptions_and_leaves_no_alarm_behind(kept):
+    """In the crawl process the handler is put back after each page; a page worker keeps it."""
+    original = signal.getsignal(signal.SIGALRM)
+    try:
+        if kept:
+            keep_alarm_handler()
+        before = signal.getsignal(signal.SIGALRM)
+        began = time.monotonic()
+        with pytest.raises(PageReadTimeout):
+            with read_deadline(0.3):
+                while time.monotonic() - began < 30:
+                    try:
+                        sum(range(1000))
+                    except Exception:  # reading code that gets past broken pieces must not keep the page
+                        pass
+        assert signal.getsignal(signal.SIGALRM) is before
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+        with read_deadline(0.3):  # a reading within the limit: nothing raised, then or later
+            pass
+        time.sleep(0.5)
+    finally:
+        signal.signal(signal.SIGALRM, original)
 
 
 def test_a_timer_running_before_is_given_back():
@@ -229,3 +237,17 @@ def test_a_crawl_with_a_page_too_slow_to_read_finishes_and_keeps_it_failed(tmp_p
     run, slow, paths = crawl_with_a_slow_page(tmp_path / "work.db", sample_root, monkeypatch, "spin", {})
     check_crawl(tmp_path / "work.db", run, slow, paths)
     assert "page/page_worker_lost" not in run["problems"]
+
+
+def test_settings_that_would_fail_every_page_are_refused():
+    from scrapy.settings import Settings
+
+    from crawler.base import read_timeout, reader_of
+
+    assert read_timeout(Settings({"PAGE_READ_TIMEOUT": 0})) == 0
+    with pytest.raises(ValueError, match="PAGE_READ_TIMEOUT"):
+        read_timeout(Settings({"PAGE_READ_TIMEOUT": -1}))
+    for name in ("tests.sites.no_such_module:read", "tests.sites.slow_reader:no_such_function", "no colon"):
+        with pytest.raises(ValueError, match="PAGE_READER"):
+            reader_of({"reader": name})
+    assert reader_of({"reader": ""}) is read_response
