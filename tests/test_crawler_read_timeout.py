@@ -92,6 +92,17 @@ def test_the_deadline_stops_a_reading_that_swallows_exceptions_and_leaves_no_ala
         signal.signal(signal.SIGALRM, original)
 
 
+def test_the_deadline_stops_a_runaway_regular_expression():
+    """The case the limit is for: ``re`` looks for signals as it backtracks, so the alarm ends a
+    match that would run for hours (nested quantifiers, 2**34 ways to fail)."""
+    import re
+
+    runaway = re.compile(r"(a+)+$")
+    with pytest.raises(PageReadTimeout):  # finishing by itself would return None, not raise
+        with read_deadline(0.3):
+            runaway.match("a" * 34 + "!")
+
+
 def test_a_timer_running_before_is_given_back():
     fired = []
     old = signal.signal(signal.SIGALRM, lambda *_: fired.append(1))
