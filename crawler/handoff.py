@@ -250,7 +250,7 @@ class _Worker:
         _widen(self.pages)
         self.acks, acks_w = ctx.Pipe(duplex=False)
         # The page the worker began last, and when it began reading it (0 once read): shared
-        # memory, no lock (one writer; ``_reading`` reads the time twice around the page).
+        # memory, no lock (one writer; ``PageHandoff._stuck`` reads the time twice around the page).
         self.current = ctx.RawValue("q", 0)
         self.started = ctx.RawValue("d", 0.0)
         self.proc = ctx.Process(target=_worker_main, args=(pages_r, acks_w, spec, db_path, [self.pages, self.acks, *inherited],
@@ -270,6 +270,19 @@ class _Worker:
         # (``read_began``): not held against the page.
         self.read_began = 0.0
         self.read_paused = 0.0
+
+    def reading(self, now: float, pause: float = 0.0) -> tuple[float, int]:
+        """(seconds the page being read has taken, not counting ``pause`` nor earlier pauses
+        during it, its sequence number), or (0, 0) when the worker is not reading. The time is
+        read before and after the number: a worker that moved on meanwhile is not reading."""
+        began = self.started.value
+        seq = self.current.value
+        if not began or self.started.value != began:
+            return 0.0, 0
+        if began != self.read_began:
+            self.read_began, self.read_paused = began, 0.0
+        self.read_paused += pause
+        return now - began - self.read_paused, seq
 
 
 class PageHandoff:
@@ -426,7 +439,7 @@ class PageHandoff:
         if gap > self.pause_gap:  # the crawl process did not run either: stop the clocks for that time
             for each in self.workers:
                 each.progress_at += gap
-                each.read_paused += gap
+                each.reading(now, pause=gap)
         if self.read_timeout and self._stuck(worker, now):
             return True
         if not self.stall_timeout:
@@ -453,13 +466,7 @@ class PageHandoff:
         """
         from crawler.base import READ_TIMEOUT_PROBLEM
 
-        began = worker.started.value
-        seq = worker.current.value
-        if not began or worker.started.value != began:  # not reading, or it moved on meanwhile
-            return False
-        if began != worker.read_began:
-            worker.read_began, worker.read_paused = began, 0.0
-        reading = now - began - worker.read_paused
+        reading, seq = worker.reading(now)
         if reading <= self.read_timeout + self.read_grace or seq not in worker.unacked or _stopped(worker.proc.pid):
             return False
         url = decode_page(worker.unacked[seq])[1]["url"]

@@ -162,6 +162,30 @@ def test_a_page_too_slow_to_read_in_the_worker_is_failed_and_the_rest_stored(tmp
     assert handoff.stored == counts["listing/stored"] + 1
 
 
+def test_time_the_crawl_process_was_stopped_is_not_held_against_a_page(tmp_path):
+    """Ctrl-Z stops the crawl process and its worker mid-page: when both go on, the time they
+    were stopped does not count as reading. (Here the worker reads on, stuck, while the crawl
+    process makes no check for longer than its pause gap: the same gap, seen from the crawl
+    process.) The page is still failed once it has been read too long after that."""
+    pages, url = _with_slow(_chamber_pages(1), "stuck", 0)
+    stats = Stats()
+    handoff = PageHandoff(SLOW, tmp_path / "work.db", stats, workers=1, read_timeout=1.0)
+    handoff.pause_gap = 1.5
+    worker = handoff.workers[0].proc
+    try:
+        for response in pages:  # no check on the way (one every 16 pages): the first comes after the gap
+            handoff.send(response, FETCHED)
+        time.sleep(2.5)  # past the limit and its grace (2 s), in a gap longer than pause_gap
+        handoff.check()
+        assert handoff.workers and worker.is_alive()
+        handoff.close()
+    finally:
+        if worker.is_alive():
+            worker.kill()
+    assert stats.values["page/read_timeout_worker_killed"] == 1
+    _check_failed(_failed_row(tmp_path / "work.db", url))
+
+
 def test_a_failed_page_does_not_replace_a_listing_read_earlier(tmp_path):
     """The same URL read fine by an earlier run, then too slow to read: the earlier listing stays
     (the best known), the timeout is counted."""
