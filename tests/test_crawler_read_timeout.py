@@ -162,22 +162,31 @@ def test_a_page_too_slow_to_read_in_the_worker_is_failed_and_the_rest_stored(tmp
     assert handoff.stored == counts["listing/stored"] + 1
 
 
-def test_time_the_crawl_process_was_stopped_is_not_held_against_a_page(tmp_path):
-    """Ctrl-Z stops the crawl process and its worker mid-page: when both go on, the time they
-    were stopped does not count as reading. (Here the worker reads on, stuck, while the crawl
-    process makes no check for longer than its pause gap: the same gap, seen from the crawl
-    process.) The page is still failed once it has been read too long after that."""
+@pytest.mark.parametrize("pause", ["crawl-process", "worker"])
+def test_time_a_process_was_stopped_is_not_held_against_a_page(tmp_path, pause):
+    """``crawl-process``: Ctrl-Z stops the crawl process and its worker mid-page; when both go
+    on, the time they were stopped does not count as reading (here the worker reads on, stuck,
+    while the crawl process makes no check for longer than its pause gap: the same gap, seen
+    from the crawl process, and the page first seen after it). ``worker``: SIGSTOP of the worker
+    alone is a stall (the stall watchdog's, off here), not a page read too long. Either way the
+    page is failed once it has been read too long after the pause."""
+    import os
+
     pages, url = _with_slow(_chamber_pages(1), "stuck", 0)
     stats = Stats()
-    handoff = PageHandoff(SLOW, tmp_path / "work.db", stats, workers=1, read_timeout=1.0)
-    handoff.pause_gap = 1.5
+    handoff = PageHandoff(SLOW, tmp_path / "work.db", stats, workers=1, stall_timeout=0, read_timeout=1.0)
+    handoff.pause_gap = 1.5 if pause == "crawl-process" else 60
     worker = handoff.workers[0].proc
     try:
-        for response in pages:  # no check on the way (one every 16 pages): the first comes after the gap
+        for response in pages:  # no check on the way (one every 16 pages)
             handoff.send(response, FETCHED)
-        time.sleep(2.5)  # past the limit and its grace (2 s), in a gap longer than pause_gap
+        if pause == "worker":
+            time.sleep(0.3)  # the worker is on the stuck page
+            os.kill(worker.pid, signal.SIGSTOP)
+        time.sleep(2.5)  # past the limit and its grace (2 s)
         handoff.check()
-        assert handoff.workers and worker.is_alive()
+        assert handoff.workers and worker.is_alive() and "page/read_timeout" not in stats.values
+        os.kill(worker.pid, signal.SIGCONT)
         handoff.close()
     finally:
         if worker.is_alive():
