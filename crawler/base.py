@@ -23,6 +23,8 @@ import datetime as dt
 import hashlib
 import json
 import re
+import signal
+import time
 from pathlib import Path
 from typing import Any, AsyncIterator, Iterable
 from urllib.parse import urlsplit
@@ -138,6 +140,10 @@ class ListingSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         from scrapy import signals
 
+        # Settings that would make every page fail are refused before the crawl starts.
+        read_timeout(crawler.settings)
+        reader_of({"reader": crawler.settings.get("PAGE_READER")})
+
         # Fork the extraction workers as the spider opens, before the crawl starts its threads.
         crawler.signals.connect(spider._open_extraction, signal=signals.spider_opened)
         return spider
@@ -191,6 +197,7 @@ class ListingSpider(scrapy.Spider):
                 "generic_fallbacks": self.generic_fallbacks,
                 "run_id": self.settings.get("RUN_ID"),
                 "id_base": getattr(self, "base_url", None),
+                "reader": self.settings.get("PAGE_READER") or None,
             }
         return self._reader_spec
 
@@ -216,9 +223,32 @@ class ListingSpider(scrapy.Spider):
         for key, n in result["counts"].items():
             self.count(key, n)
         for row in result["rows"]:
+            if is_failed_page(row):
+                # Counted above. Kept unless an earlier run read a listing from the page (that
+                # stays); not a built listing, so the spider's hook does not see it (generic
+                # mode would take every failed page after the first for a repeated organisation).
+                if not self._has_earlier_listing(row["listing_id"]):
+                    yield Listing(row)
+                continue
             item = self.post_process_item(Listing(row), response)
             if item is not None:
                 yield item
+
+    def _has_earlier_listing(self, listing: str) -> bool:
+        """Whether the working database holds a listing read earlier under this id (asked only
+        for a failed page, so rarely: a connection of its own, read only)."""
+        import sqlite3
+
+        if self.settings.getdict("ITEM_PIPELINES").get("crawler.pipelines.store.StorePipeline") is None:
+            return False
+        path = Path(self.settings.get("WORK_DB") or "var/work.db")
+        if not path.exists():
+            return False
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=60)
+        try:
+            return earlier_listing(conn, listing)
+        finally:
+            conn.close()
 
 
 def page_problems(response: Response) -> tuple[list[tuple[str, str]], Response]:
@@ -254,7 +284,8 @@ def read_page(page: dict, spec: dict, fetched_at: str | None = None) -> dict:
     """``read_response`` on a page sent as plain data (``page_of``) to a worker process.
 
     The response is rebuilt as the class Scrapy chose for it (``kind``; HTML when not said), so
-    its encoding is decided the same way as in the crawl process.
+    its encoding is decided the same way as in the crawl process. ``spec["reader"]``
+    (``PAGE_READER``) names another reader to run instead of ``read_response``.
     """
     from scrapy import http
 
@@ -263,7 +294,38 @@ def read_page(page: dict, spec: dict, fetched_at: str | None = None) -> dict:
     if not (isinstance(cls, type) and issubclass(cls, TextResponse)):
         cls = http.HtmlResponse
     response = cls(page["url"], status=page["status"], body=page["body"], headers=headers, flags=page.get("flags"))
-    return read_response(response, spec, fetched_at)
+    return reader_of(spec)(response, spec, fetched_at)
+
+
+def reader_of(spec: dict):
+    """The function that reads a detail page: ``read_response``, or the one ``spec["reader"]``
+    names (``PAGE_READER``, ``"module:function"``, same arguments and result).
+
+    Why a setting: the per-page time limit (``PAGE_READ_TIMEOUT``) must be tested on a reader
+    that runs long, in the crawl process and in its page workers alike, and a page that is slow
+    to read on every machine cannot be written: a slow path found in ``read_response`` is a bug
+    to fix, and a page slow on this machine is quick on a faster one. A named function crosses
+    to the workers as plain data, where a monkeypatch would not reach a worker forked earlier.
+    """
+    name = spec.get("reader")
+    if not name:
+        return read_response
+    found = _readers.get(name)
+    if found is None:
+        import importlib
+
+        module, _, attr = name.partition(":")
+        try:
+            found = getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError, ValueError) as exc:
+            raise ValueError(f"PAGE_READER {name!r} names no function (expected 'module:function'): {exc}") from exc
+        if not callable(found):
+            raise ValueError(f"PAGE_READER {name!r} is not a function")
+        _readers[name] = found
+    return found
+
+
+_readers: dict = {}
 
 
 _clock = [-1, ""]
@@ -272,8 +334,6 @@ _clock = [-1, ""]
 def fetched_now() -> str:
     """When a page was fetched, as stored in ``listings.fetched_at`` (UTC, to the second; made
     once a second, as the crawl process stamps every page it hands to a worker)."""
-    import time
-
     second = int(time.time())
     if second != _clock[0]:
         _clock[:] = second, dt.datetime.fromtimestamp(second, dt.timezone.utc).isoformat(timespec="seconds")
@@ -315,10 +375,7 @@ def read_response(response: TextResponse, spec: dict, fetched_at: str | None = N
     rows = []
     now = fetched_at or fetched_now()
     sha = hashlib.sha256(response.body).hexdigest()
-    # A source served from a base URL given at run time (the sample sites, on a free port each
-    # run) keys its listings by the path under that base, so ids survive a change of port.
-    base = spec.get("id_base")
-    key_url = response.url[len(base):] if base and response.url.startswith(base) else response.url
+    key_url = _key_url(response.url, spec)
     for index, (fields, raw) in enumerate(zip(field_sets, raws)):
         if len(field_sets) == 1:
             fill(fields, response, spec)
@@ -338,6 +395,14 @@ def read_response(response: TextResponse, spec: dict, fetched_at: str | None = N
     return {"rows": rows, "counts": counts}
 
 
+def _key_url(url: str, spec: dict) -> str:
+    """The URL a listing's id is made from. A source served from a base URL given at run time
+    (the sample sites, on a free port each run) keys its listings by the path under that base,
+    so ids survive a change of port."""
+    base = spec.get("id_base")
+    return url[len(base):] if base and url.startswith(base) else url
+
+
 def fill(fields: dict, response: Response, spec: dict) -> None:
     """Selectors fill what structured data left out; generic fallbacks where the spider allows."""
     selectors = dict(spec["selectors"])
@@ -351,27 +416,164 @@ def fill(fields: dict, response: Response, spec: dict) -> None:
         parse.generic_fill(fields, response.selector)
 
 
-def _read_safely(reader, page, spec: dict, *args) -> dict:
-    try:
-        return reader(page, spec, *args)
-    except Exception as exc:  # a page that breaks the reader is counted, the crawl goes on
-        from collections import Counter
+READ_TIMEOUT = 20.0  # seconds; PAGE_READ_TIMEOUT (crawler/settings.py says why)
+READ_TIMEOUT_PROBLEM = "page: read timeout"
 
+
+class PageReadTimeout(BaseException):
+    """Raised inside a page's reading when it ran past ``PAGE_READ_TIMEOUT``.
+
+    A ``BaseException``, as ``KeyboardInterrupt`` is: the reading code (ours, parsel's,
+    extruct's) catches ``Exception`` in places to get past a broken piece of a page, and would
+    swallow the timeout there and read on.
+    """
+
+
+class read_deadline:
+    """Raise ``PageReadTimeout`` in the code inside this block once ``seconds`` have passed.
+
+    How: ``signal.setitimer(ITIMER_REAL)`` and a SIGALRM handler that raises. Chosen over reading
+    every page in a child process because that would cost a round trip per page in the crawl
+    process (what ``PAGE_WORKERS`` exists to save) or a spawned interpreter (a fork of the
+    threaded crawl process is unsafe, crawler/handoff.py), for a rare page. The alarm stops
+    Python code, regular expressions included (``re`` looks for signals as it matches), and
+    sleeps and reads; it cannot stop one C call that never returns to the interpreter (a
+    parser stuck inside libxml2): the handler runs only when the call returns. A page worker is
+    covered for that too, as the crawl process kills a worker stuck on one page
+    (``PageHandoff``); the crawl process has no one above it.
+
+    Safe beside Twisted's reactor: SIGALRM is not one of its signals (its wake-up pipe only
+    wakes the reactor once more); the old handler and any timer running before are put back on
+    the way out, the timer is stopped first, and the handler raises only while a block runs, so
+    a late signal cannot raise in the caller. The timer repeats every second after the limit,
+    so reading code that swallows even ``BaseException`` is stopped at its next step. Only the
+    main thread receives signals: elsewhere (and with ``seconds`` <= 0) the block runs without
+    a limit.
+
+    Cost per page (measured alone, load average ~15): 13-16 us with the handler installed and
+    restored each time, 8 us with it installed once, 1 us with no limit; a page worker spends
+    ~700 us on a page. So a process that only reads pages (a page worker, an
+    ``EXTRACT_WORKERS`` process) installs the handler once (``keep_alarm_handler``); the crawl
+    process puts its own back after every page (it reads ~1.8 ms a page when it reads).
+    """
+
+    def __init__(self, seconds: float):
+        import threading
+
+        self.seconds = float(seconds or 0)
+        self.active = self.seconds > 0 and threading.current_thread() is threading.main_thread()
+
+    def __enter__(self):
+        if self.active:
+            self.started = time.monotonic()
+            self.own_handler = signal.getsignal(signal.SIGALRM) is not _on_alarm
+            if self.own_handler:
+                self.old_handler = signal.signal(signal.SIGALRM, _on_alarm)
+            self.outer = _reading[0]
+            self.old_timer = signal.setitimer(signal.ITIMER_REAL, self.seconds, min(1.0, self.seconds))
+            _reading[0] = self
+        return self
+
+    def __exit__(self, *exc):
+        if not self.active:
+            return False
+        try:
+            _reading[0] = self.outer
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            if self.own_handler:
+                signal.signal(signal.SIGALRM, self.old_handler)
+            delay, interval = self.old_timer
+            if delay > 0:  # someone else's timer was running: let it go on, less the time spent here
+                signal.setitimer(signal.ITIMER_REAL, max(delay - (time.monotonic() - self.started), 1e-3), interval)
+        return False
+
+
+_reading: list = [None]  # the read_deadline whose block runs now, if any
+
+
+def _on_alarm(signum, frame):
+    deadline = _reading[0]
+    if deadline is not None:
+        raise PageReadTimeout(f"read longer than {deadline.seconds:g} s (PAGE_READ_TIMEOUT)")
+
+
+def keep_alarm_handler() -> None:
+    """Install ``read_deadline``'s SIGALRM handler for the rest of this process's life: for a
+    process that does nothing but read pages, so that each page pays only for its timer."""
+    signal.signal(signal.SIGALRM, _on_alarm)
+
+
+def failed_page(page, spec: dict, fetched_at: str | None, problem: str) -> dict:
+    """The row kept for a page that could not be read (``page`` a response or ``page_of`` data).
+
+    It has the page's usual id (its first listing's), URL, status and content hash, no fields,
+    and ``problem`` in ``problems``; validation then marks it invalid (no name), so resolve
+    leaves it out and a later reading of the page replaces it. It never replaces a listing an
+    earlier run read from the page (``earlier_listing``).
+    """
+    url, status, body = (page["url"], page["status"], page["body"]) if isinstance(page, dict) else (page.url, page.status, page.body)
+    return {
+        "listing_id": listing_id(spec["source"], _key_url(url, spec), 0),
+        "source": spec["source"],
+        "url": url,
+        "fetched_at": fetched_at or fetched_now(),
+        "http_status": status,
+        "content_sha256": hashlib.sha256(body).hexdigest(),
+        "raw_structured": None,
+        "problems": [problem],
+        "crawl_run_id": spec["run_id"],
+    }
+
+
+def is_failed_page(row: dict) -> bool:
+    return READ_TIMEOUT_PROBLEM in (row.get("problems") or ())
+
+
+def earlier_listing(conn, listing: str) -> bool:
+    """Whether ``listings`` holds a row with this id that is not itself a failed page's."""
+    try:
+        found = conn.execute("SELECT problems FROM listings WHERE listing_id = ?", (listing,)).fetchone()
+    except Exception:  # no table yet
+        return False
+    return found is not None and READ_TIMEOUT_PROBLEM not in json.loads(found[0] or "[]")
+
+
+def _read_safely(reader, page, spec: dict, *args, timeout: float = 0.0) -> dict:
+    """``reader(page, spec, *args)``, never raising: a page that breaks the reader is counted
+    (``page/read_error/<type>``); one that reads past ``timeout`` seconds is abandoned, counted
+    (``page/read_timeout``) and kept as a failed page (``failed_page``). The crawl goes on."""
+    from collections import Counter
+
+    try:
+        with read_deadline(timeout):
+            return reader(page, spec, *args)
+    except PageReadTimeout:
+        import logging
+
+        url = page["url"] if isinstance(page, dict) else page.url
+        logging.getLogger(__name__).warning("reading %s took over %g s (PAGE_READ_TIMEOUT): abandoned, kept as a failed page",
+                                            url, timeout)
+        row = failed_page(page, spec, args[0] if args else None, READ_TIMEOUT_PROBLEM)
+        return {"rows": [row], "counts": Counter({"page/read_timeout": 1})}
+    except Exception as exc:  # a page that breaks the reader is counted, the crawl goes on
         return {"rows": [], "counts": Counter({f"page/read_error/{type(exc).__name__}": 1})}
 
 
 def _worker_init() -> None:
-    """Workers leave signals to the crawl process, which drains them on a clean stop."""
-    import signal
-
+    """Workers leave signals to the crawl process, which drains them on a clean stop; SIGALRM
+    is theirs, for the read time limit."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    keep_alarm_handler()
 
 
 class Extraction:
-    """Reads pages in-process, or in ``EXTRACT_WORKERS`` worker processes (forked at open)."""
+    """Reads pages in-process, or in ``EXTRACT_WORKERS`` worker processes (forked at open); each
+    reading bounded by ``read_timeout`` seconds (``PAGE_READ_TIMEOUT``, ``read_deadline``)."""
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, read_timeout: float = READ_TIMEOUT):
+        self.read_timeout = read_timeout
         self.pool = None
         if workers > 0:
             import multiprocessing
@@ -383,15 +585,16 @@ class Extraction:
 
     async def read(self, response: TextResponse, spec: dict) -> dict:
         if self.pool is None:
-            return _read_safely(read_response, response, spec)
+            return _read_safely(reader_of(spec), response, spec, timeout=self.read_timeout)
         import asyncio
         from concurrent.futures.process import BrokenProcessPool
 
         try:
-            return await asyncio.wrap_future(self.pool.submit(_read_safely, read_page, page_of(response), spec))
+            return await asyncio.wrap_future(self.pool.submit(_read_safely, read_page, page_of(response), spec,
+                                                              timeout=self.read_timeout))
         except BrokenProcessPool:
             self.pool = None
-            result = _read_safely(read_response, response, spec)
+            result = _read_safely(reader_of(spec), response, spec, timeout=self.read_timeout)
             result["counts"]["page/extract_worker_lost"] = 1
             return result
 
@@ -419,11 +622,20 @@ def page_handoff(spider):
     from crawler.handoff import PageHandoff
 
     handoff = PageHandoff(spider.reader_spec(), settings.get("WORK_DB") or "var/work.db", spider.crawler.stats, workers,
-                          stall_timeout=settings.getfloat("PAGE_WORKER_STALL_TIMEOUT", 60.0))
+                          stall_timeout=settings.getfloat("PAGE_WORKER_STALL_TIMEOUT", 60.0),
+                          read_timeout=read_timeout(settings))
     handoff.watch()  # the hung-worker watchdog's LoopingCall
     # The store pipeline closes it before writing the run row; this is the safety net.
     spider.crawler.signals.connect(lambda spider: handoff.close(), signal=signals.spider_closed, weak=False)
     return handoff
+
+
+def read_timeout(settings) -> float:
+    """``PAGE_READ_TIMEOUT`` in seconds (0: no limit); a negative value is refused."""
+    seconds = settings.getfloat("PAGE_READ_TIMEOUT", READ_TIMEOUT)
+    if seconds < 0:
+        raise ValueError(f"PAGE_READ_TIMEOUT must be 0 (off) or a number of seconds, not {seconds!r}")
+    return seconds
 
 
 def extraction(spider) -> Extraction:
@@ -432,7 +644,7 @@ def extraction(spider) -> Extraction:
     if ext is None:
         from scrapy import signals
 
-        ext = spider._extraction = Extraction(spider.settings.getint("EXTRACT_WORKERS", 0))
+        ext = spider._extraction = Extraction(spider.settings.getint("EXTRACT_WORKERS", 0), read_timeout(spider.settings))
         spider.crawler.signals.connect(lambda spider: ext.close(), signal=signals.spider_closed, weak=False)
     return ext
 

@@ -25,6 +25,15 @@ Guarantees, and how they are kept:
   for a dead worker. It looks on every 16th page, while it waits on a full pipe, on a Twisted
   ``LoopingCall`` while no page comes, and at close; no thread. A gap in its own checks (the whole
   process group stopped, Ctrl-Z) does not count against the worker.
+- **No page read for ever.** Each page's reading is bounded by ``read_timeout`` seconds
+  (``PAGE_READ_TIMEOUT``): the worker stops a reading that runs past it itself (SIGALRM,
+  ``crawler.base.read_deadline``), counts ``page/read_timeout`` and keeps the page as a failed
+  row, and reads on. A reading the alarm cannot stop (one C call that never returns) is found by
+  the crawl process: the worker writes when it began the page it is reading to shared memory,
+  and a page still being read ``read_timeout`` plus a grace later has the worker killed
+  (``page/read_timeout_worker_killed``). That page is kept as failed, not read again (it would
+  hang the crawl process in turn); the other pages the worker held are read in the crawl
+  process, as for a dead worker, each under the same limit.
 - **Back-pressure.** A full pipe holds the send, so the crawl never outruns the worker by more
   than the pipe's buffer; the pages waiting for acknowledgement are bounded too (``MAX_UNACKED``).
   The page pipe is written non-blocking (its frames are ours, ``frame``/``read_frame``), so the
@@ -51,6 +60,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from crawler.base import READ_TIMEOUT, keep_alarm_handler
 from crawler.store import ListingStore
 
 log = logging.getLogger(__name__)
@@ -108,25 +118,47 @@ class ItemPath:
     """One detail page -> stored listings, outside Scrapy: what a worker runs per page, and what
     the crawl process runs itself when its worker is lost. Counters accumulate in ``counts``."""
 
-    def __init__(self, spec: dict, db_path: str | Path):
+    def __init__(self, spec: dict, db_path: str | Path, read_timeout: float = 0.0):
         from crawler.pipelines.clean import CleanPipeline
 
         self.spec = spec
+        self.read_timeout = read_timeout
         self.store = ListingStore(db_path)
         self.clean = CleanPipeline()
         self.counts: Counter[str] = Counter()
 
-    def handle(self, data: bytes, current=None) -> int:
+    def handle(self, data: bytes, current=None, started=None) -> int:
         """Read and store one page; return its sequence number. ``current`` (a shared integer)
-        is set to it first, so the crawl process can name the page a hung worker was on."""
+        is set to it first, so the crawl process can name the page a hung worker was on;
+        ``started`` (a shared float) holds ``time.monotonic()`` while the page is being read,
+        0 otherwise, so the crawl process can tell a page read for too long."""
         from crawler.base import read_page, _read_safely
-        from crawler.items import Listing
-        from crawler.pipelines.validate import validate_item
 
         seq, page, fetched_at = decode_page(data)
         if current is not None:
             current.value = seq
-        result = _read_safely(read_page, page, self.spec, fetched_at)
+        if started is not None:
+            started.value = time.monotonic()
+        try:
+            result = _read_safely(read_page, page, self.spec, fetched_at, timeout=self.read_timeout)
+        finally:
+            if started is not None:
+                started.value = 0.0
+        self._keep(result)
+        return seq
+
+    def fail(self, data: bytes, counter: str, problem: str) -> None:
+        """Keep a page that was not read (its reader was killed) as a failed page, counted."""
+        from crawler.base import failed_page
+
+        _seq, page, fetched_at = decode_page(data)
+        self._keep({"rows": [failed_page(page, self.spec, fetched_at, problem)], "counts": Counter({counter: 1})})
+
+    def _keep(self, result: dict) -> None:
+        from crawler.base import earlier_listing, is_failed_page
+        from crawler.items import Listing
+        from crawler.pipelines.validate import validate_item
+
         counts = self.counts
         counts["page/detail"] += 1
         counts.update(result["counts"])
@@ -135,6 +167,10 @@ class ItemPath:
             counts[key] += 1
 
         for row in result["rows"]:
+            if is_failed_page(row):
+                self.store.flush()  # a committed listing of an earlier run stays (crawler.base.failed_page)
+                if earlier_listing(self.store.conn, row["listing_id"]):
+                    continue
             item = Listing(row)
             try:
                 self.clean.process_item(item)
@@ -144,17 +180,18 @@ class ItemPath:
                 continue
             self.store.add(item)  # a store error is not caught: the worker dies, its pages are re-read
             counts["listing/stored"] += 1
-        return seq
 
 
-def _worker_main(pages, acks, spec: dict, db_path: str, inherited, current=None) -> None:
+def _worker_main(pages, acks, spec: dict, db_path: str, inherited, current=None, started=None,
+                 read_timeout: float = 0.0) -> None:
     """The worker's loop: read pages until CLOSE (report and exit) or EOF (crawl process gone)."""
     for conn in inherited:  # the crawl process's ends: EOF must mean the crawl process is gone
         conn.close()
     signal.set_wakeup_fd(-1)  # the reactor's wake-up pipe belongs to the crawl process
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    path = ItemPath(spec, db_path)
+    keep_alarm_handler()  # SIGALRM is the worker's own, for the read time limit
+    path = ItemPath(spec, db_path, read_timeout)
     store = path.store
     last = acked = 0
 
@@ -175,13 +212,22 @@ def _worker_main(pages, acks, spec: dict, db_path: str, inherited, current=None)
             if data == CLOSE:
                 ack()
                 break
-            last = path.handle(data, current)
+            last = path.handle(data, current, started)
             if not store.pending and last > acked:  # the store just committed (or holds nothing)
                 ack()
     except (EOFError, BrokenPipeError):  # crawl process killed: keep what was read
         pass
     finally:
         store.close()
+
+
+def _stopped(pid: int) -> bool:
+    """Whether a process is stopped by a signal or a tracer (Linux ``/proc``; False elsewhere)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2:][:1] in ("T", "t")
 
 
 PIPE_BYTES = 1 << 20  # Linux's default ceiling for an unprivileged pipe (fs.pipe-max-size)
@@ -199,14 +245,16 @@ def _widen(conn) -> None:
 
 
 class _Worker:
-    def __init__(self, ctx, spec: dict, db_path: str, inherited: list):
+    def __init__(self, ctx, spec: dict, db_path: str, inherited: list, read_timeout: float = 0.0):
         pages_r, self.pages = ctx.Pipe(duplex=False)
         _widen(self.pages)
         self.acks, acks_w = ctx.Pipe(duplex=False)
-        # The page the worker began last (shared memory, no lock: one writer, read only to log a hang).
+        # The page the worker began last, and when it began reading it (0 once read): shared
+        # memory, no lock (one writer; ``PageHandoff._stuck`` reads the time twice around the page).
         self.current = ctx.RawValue("q", 0)
+        self.started = ctx.RawValue("d", 0.0)
         self.proc = ctx.Process(target=_worker_main, args=(pages_r, acks_w, spec, db_path, [self.pages, self.acks, *inherited],
-                                                           self.current),
+                                                           self.current, self.started, read_timeout),
                                 daemon=True, name="page-worker")
         self.proc.start()
         pages_r.close()
@@ -218,6 +266,23 @@ class _Worker:
         # The watchdog's clock: the last acknowledgement, or the send that ended a time with
         # nothing waiting (a worker with nothing to do owes no acknowledgement).
         self.progress_at = time.monotonic()
+        # Time the crawl process itself was stopped while the worker read its current page
+        # (``read_began``): not held against the page.
+        self.read_began = 0.0
+        self.read_paused = 0.0
+
+    def reading(self, now: float, pause: float = 0.0) -> tuple[float, int]:
+        """(seconds the page being read has taken, not counting ``pause`` nor earlier pauses
+        during it, its sequence number), or (0, 0) when the worker is not reading. The time is
+        read before and after the number: a worker that moved on meanwhile is not reading."""
+        began = self.started.value
+        seq = self.current.value
+        if not began or self.started.value != began:
+            return 0.0, 0
+        if began != self.read_began:
+            self.read_began, self.read_paused = began, 0.0
+        self.read_paused += pause
+        return now - began - self.read_paused, seq
 
 
 class PageHandoff:
@@ -227,25 +292,36 @@ class PageHandoff:
 
     ``stall_timeout``: seconds a worker may hold pages without acknowledging any before it is
     killed as hung (0: never; then only a dead worker, or the close deadline, ends it).
+    ``read_timeout``: seconds one page's reading may take (0: no limit), in a worker and here.
+    A worker stops a reading past it itself; one still reading the same page ``read_grace``
+    seconds later cannot (stuck in C) and is killed, the page kept as failed.
     """
 
-    def __init__(self, spec: dict, db_path: str | Path, stats, workers: int = 1, stall_timeout: float = STALL_TIMEOUT):
+    def __init__(self, spec: dict, db_path: str | Path, stats, workers: int = 1, stall_timeout: float = STALL_TIMEOUT,
+                 read_timeout: float = READ_TIMEOUT):
         if stall_timeout < 0:
             raise ValueError(f"PAGE_WORKER_STALL_TIMEOUT must be 0 (off) or a number of seconds, not {stall_timeout!r}")
+        if read_timeout < 0:
+            raise ValueError(f"PAGE_READ_TIMEOUT must be 0 (off) or a number of seconds, not {read_timeout!r}")
         ctx = multiprocessing.get_context("fork")
         self.spec, self.db_path, self.stats = spec, str(db_path), stats
         self.stall_timeout = float(stall_timeout)
+        self.read_timeout = float(read_timeout)
+        # The worker's own alarm fires at the limit, then once a second; a worker still on the
+        # page this much later is not coming back.
+        self.read_grace = max(1.0, self.read_timeout / 2)
         # How often the LoopingCall looks (``watch``), and the gap in the crawl process's own
         # checks taken as its being stopped too (Ctrl-Z stops the whole process group): time the
         # crawl process did not run says nothing about the worker.
-        self.check_interval = min(5.0, max(0.25, self.stall_timeout / 4))
+        limits = [t for t in (self.stall_timeout, self.read_timeout) if t]
+        self.check_interval = min(5.0, max(0.25, min(limits, default=0) / 4))
         self.pause_gap = max(3 * self.check_interval, 5.0)
         self.checked_at = time.monotonic()
         self.watching = None
         self.workers: list[_Worker] = []
         for _ in range(workers):
             inherited = [c for w in self.workers for c in (w.pages, w.acks)]
-            self.workers.append(_Worker(ctx, spec, self.db_path, inherited))
+            self.workers.append(_Worker(ctx, spec, self.db_path, inherited, self.read_timeout))
         self.fallback: ItemPath | None = None
         self.seq = 0
         self.stored = 0
@@ -336,7 +412,7 @@ class PageHandoff:
         """Check the workers on a Twisted ``LoopingCall`` too, so a hang is found while no page
         is being sent (the crawl walking index pages, or waiting on slow downloads). Runs on the
         reactor (or ``clock``, a ``task.Clock`` in tests); ``close`` stops it."""
-        if not self.stall_timeout or self.watching is not None:
+        if not (self.stall_timeout or self.read_timeout) or self.watching is not None:
             return
         from twisted.internet import task
 
@@ -353,8 +429,9 @@ class PageHandoff:
 
     def _hung(self, worker: _Worker, waiting: bool = False) -> bool:
         """Kill ``worker`` and take its pages over if it has held pages (or, ``waiting``, held up
-        the close) for ``stall_timeout`` seconds without an acknowledgement."""
-        if not self.stall_timeout or worker not in self.workers:
+        the close) for ``stall_timeout`` seconds without an acknowledgement, or if it has been
+        reading one page for longer than ``read_timeout`` and ``read_grace`` (``_stuck``)."""
+        if not (self.stall_timeout or self.read_timeout) or worker not in self.workers:
             return False
         now = time.monotonic()
         gap = now - self.checked_at
@@ -362,6 +439,11 @@ class PageHandoff:
         if gap > self.pause_gap:  # the crawl process did not run either: stop the clocks for that time
             for each in self.workers:
                 each.progress_at += gap
+                each.reading(now, pause=gap)
+        if self.read_timeout and self._stuck(worker, now):
+            return True
+        if not self.stall_timeout:
+            return False
         silent = now - worker.progress_at
         if (not worker.unacked and not waiting) or silent <= self.stall_timeout:
             return False
@@ -375,17 +457,44 @@ class PageHandoff:
         self._lost(worker)
         return True
 
+    def _stuck(self, worker: _Worker, now: float) -> bool:
+        """Kill ``worker`` if the page it is reading has taken ``read_timeout`` + ``read_grace``
+        seconds (its own alarm could not stop it); keep that page as failed, read the others here.
+
+        A worker stopped by a signal (SIGSTOP, a debugger) is not reading: that is a stall, for
+        the stall watchdog, and the page it was on is not to blame.
+        """
+        from crawler.base import READ_TIMEOUT_PROBLEM
+
+        reading, seq = worker.reading(now)
+        if reading <= self.read_timeout + self.read_grace or seq not in worker.unacked or _stopped(worker.proc.pid):
+            return False
+        url = decode_page(worker.unacked[seq])[1]["url"]
+        log.warning("page worker %s still reading %s after %.0f s (limit %g s, PAGE_READ_TIMEOUT): killing it (SIGKILL); "
+                    "the page is kept as failed, the crawl process reads the %d other pages it held",
+                    worker.proc.pid, url, reading, self.read_timeout, len(worker.unacked) - 1)
+        worker.proc.kill()
+        self._lost(worker, failed=(seq, READ_TIMEOUT_PROBLEM))
+        return True
+
     # --- a lost worker ----------------------------------------------------------------------
 
-    def _handle_here(self, data: bytes) -> None:
+    def _handle_here(self, data: bytes, failed: str | None = None) -> None:
+        """Read a page in the crawl process (under the same ``read_timeout``), or, with
+        ``failed`` (a problem), keep it as a failed page without reading it."""
         if self.fallback is None:
-            self.fallback = ItemPath(self.spec, self.db_path)
-        self.fallback.handle(data)
+            self.fallback = ItemPath(self.spec, self.db_path, self.read_timeout)
+        if failed is None:
+            self.fallback.handle(data)
+        else:
+            self.fallback.fail(data, "page/read_timeout", failed)
+            self.fallback.counts["page/read_timeout_worker_killed"] += 1
         self._merge(self.fallback.counts)
         self.fallback.counts.clear()
 
-    def _lost(self, worker: _Worker) -> None:
-        """Read the pages the dead worker never committed here, and send it nothing more.
+    def _lost(self, worker: _Worker, failed: tuple[int, str] | None = None) -> None:
+        """Read the pages the dead worker never committed here, and send it nothing more;
+        ``failed`` (sequence number, problem): the page it was killed on, kept as failed unread.
 
         No fresh worker is forked: by now the crawl has started its threads (Twisted's thread
         pool), and forking a threaded process can leave the child holding locks no thread will
@@ -409,7 +518,7 @@ class PageHandoff:
         for conn in (worker.pages, worker.acks):
             conn.close()
         for seq in sorted(worker.unacked):
-            self._handle_here(worker.unacked[seq])
+            self._handle_here(worker.unacked[seq], failed[1] if failed and seq == failed[0] else None)
         worker.unacked.clear()
         if self.fallback is not None:  # the rescued pages have waited long enough: commit them now
             self.fallback.store.flush()

@@ -75,6 +75,20 @@ PAGE_WORKERS = 1
 # read in the crawl process. A healthy worker acknowledges at least every second or so (each
 # commit), so 60 s leaves room for a slow page or a busy disk. 0 = no watchdog.
 PAGE_WORKER_STALL_TIMEOUT = 60
+# One detail page's reading (structured data, selectors) may take this many seconds; past it the
+# page is abandoned, counted (page/read_timeout) and kept as a failed row in listings (no fields,
+# problem "page: read timeout", validation_status invalid, so resolve leaves it out; it never
+# replaces a listing an earlier run read from the page), and the crawl reads on. Pages read in
+# milliseconds here (a crawl reads hundreds a second), so 20 s is only ever a runaway regex or
+# parser, never a big page. Bounded alike in a page worker (which is killed if the page holds it
+# in a C call past the limit plus a grace, the page kept as failed, its other pages read by the
+# crawl process) and in the crawl process (SIGALRM: stops Python code and regexes, not a C call
+# that never returns). 0 = no limit. crawler/base.py read_deadline, docs/crawler.md.
+PAGE_READ_TIMEOUT = 20
+# The function that reads a detail page, "module:function" with read_response's arguments and
+# result; empty = crawler.base.read_response. For tests and experiments (the read timeout's
+# tests run a reader that spins on chosen pages: tests/sites/slow_reader.py).
+PAGE_READER = ""
 
 ITEM_PIPELINES = {
     "crawler.pipelines.clean.CleanPipeline": 100,

@@ -288,19 +288,22 @@ def test_a_stopped_process_group_is_not_a_hung_worker(tmp_path):
     assert stats.values["page/detail"] == len(pages)
 
 
-def test_a_stall_timeout_of_0_turns_the_watchdog_off(tmp_path):
-    """Off means off: a worker silent past any limit is waited for, and stores everything."""
+@pytest.mark.parametrize("read_timeout", [0, 1.0], ids=["no-read-limit", "read-limit"])
+def test_a_stall_timeout_of_0_turns_the_watchdog_off(tmp_path, read_timeout):
+    """Off means off: a worker silent past any limit is waited for, and stores everything. With
+    a read limit (PAGE_READ_TIMEOUT) the periodic check still runs, for pages read too long, but
+    a stopped worker reads nothing and is left alone."""
     from twisted.internet.task import Clock
 
     pages = _chamber_pages(1)
     stats, clock = Stats(), Clock()
-    handoff = PageHandoff(SPEC, tmp_path / "work.db", stats, workers=1, stall_timeout=0)
+    handoff = PageHandoff(SPEC, tmp_path / "work.db", stats, workers=1, stall_timeout=0, read_timeout=read_timeout)
     handoff.watch(clock)
     with _stopped_worker(handoff, pages) as worker:
-        time.sleep(1.0)
+        time.sleep(2.5)  # past the read limit and its grace
         handoff.check()
         clock.advance(10)
-        assert handoff.watching is None and handoff.workers and worker.is_alive()
+        assert (handoff.watching is None) == (not read_timeout) and handoff.workers and worker.is_alive()
         os.kill(worker.pid, signal.SIGCONT)
         handoff.close()
     assert worker.exitcode == 0 and "page/page_worker_hung" not in stats.values
