@@ -418,6 +418,31 @@ def fill(fields: dict, response: Response, spec: dict) -> None:
 
 READ_TIMEOUT = 20.0  # seconds; PAGE_READ_TIMEOUT (crawler/settings.py says why)
 READ_TIMEOUT_PROBLEM = "page: read timeout"
+READ_ERROR_PROBLEM = "page: read error: "  # then "<ExceptionType>: <short message>" (read_error_problem)
+READ_ERROR_MESSAGE_CHARS = 200  # the message kept in the problem; the whole one is in the log's traceback
+# control characters, zero-width and bidi controls: shown as one space in a read error's message
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]+")
+
+
+def read_error_problem(exc: BaseException, limit: int = READ_ERROR_MESSAGE_CHARS) -> str:
+    """``problems`` text for a page whose reading raised ``exc``: its type and a short message.
+
+    The message may carry the page's own text (a parser quoting what it choked on), so it is
+    only data: line breaks, control, zero-width and bidi characters become one space (one
+    line, nothing that reorders what is shown around it), and it is cut at
+    ``READ_ERROR_MESSAGE_CHARS``. It is stored as a bound value like any other field. An
+    exception whose ``str()`` itself raises is named by its type alone.
+    """
+    try:
+        message = str(exc)
+    except Exception:
+        message = "(message unreadable)"
+    message = " ".join(_UNPRINTABLE.sub(" ", message).split())
+    if not message.isprintable():  # anything left that is not text (unassigned, private use)
+        message = "".join(c if c.isprintable() else "\ufffd" for c in message)
+    if len(message) > limit:
+        message = message[:limit - 1] + "\u2026"
+    return f"{READ_ERROR_PROBLEM}{type(exc).__name__}: {message}" if message else f"{READ_ERROR_PROBLEM}{type(exc).__name__}"
 
 
 class PageReadTimeout(BaseException):
@@ -526,8 +551,13 @@ def failed_page(page, spec: dict, fetched_at: str | None, problem: str) -> dict:
     }
 
 
+def is_failed_problem(problem) -> bool:
+    """Whether a ``problems`` entry says the page was not read (timed out, or its reading raised)."""
+    return isinstance(problem, str) and (problem == READ_TIMEOUT_PROBLEM or problem.startswith(READ_ERROR_PROBLEM))
+
+
 def is_failed_page(row: dict) -> bool:
-    return READ_TIMEOUT_PROBLEM in (row.get("problems") or ())
+    return any(is_failed_problem(p) for p in (row.get("problems") or ()))
 
 
 def earlier_listing(conn, listing: str) -> bool:
@@ -536,28 +566,40 @@ def earlier_listing(conn, listing: str) -> bool:
         found = conn.execute("SELECT problems FROM listings WHERE listing_id = ?", (listing,)).fetchone()
     except Exception:  # no table yet
         return False
-    return found is not None and READ_TIMEOUT_PROBLEM not in json.loads(found[0] or "[]")
+    return found is not None and not is_failed_page({"problems": json.loads(found[0] or "[]")})
 
 
 def _read_safely(reader, page, spec: dict, *args, timeout: float = 0.0) -> dict:
-    """``reader(page, spec, *args)``, never raising: a page that breaks the reader is counted
-    (``page/read_error/<type>``); one that reads past ``timeout`` seconds is abandoned, counted
-    (``page/read_timeout``) and kept as a failed page (``failed_page``). The crawl goes on."""
+    """``reader(page, spec, *args)``, never raising. A page that reads past ``timeout`` seconds
+    is abandoned, counted (``page/read_timeout``) and kept as a failed page (``failed_page``);
+    one whose reading raises is counted (``page/read_error/<type>``), its traceback logged at
+    warning, and kept as a failed page too (``read_error_problem``: type and short message), so
+    nothing it held is lost without a trace and the next crawl reads it again. The crawl goes on.
+    (``KeyboardInterrupt`` and ``SystemExit`` are not a page's fault: they go through.)"""
+    import logging
     from collections import Counter
 
     try:
         with read_deadline(timeout):
             return reader(page, spec, *args)
     except PageReadTimeout:
-        import logging
-
         url = page["url"] if isinstance(page, dict) else page.url
         logging.getLogger(__name__).warning("reading %s took over %g s (PAGE_READ_TIMEOUT): abandoned, kept as a failed page",
                                             url, timeout)
         row = failed_page(page, spec, args[0] if args else None, READ_TIMEOUT_PROBLEM)
         return {"rows": [row], "counts": Counter({"page/read_timeout": 1})}
-    except Exception as exc:  # a page that breaks the reader is counted, the crawl goes on
-        return {"rows": [], "counts": Counter({f"page/read_error/{type(exc).__name__}": 1})}
+    except Exception as exc:  # a page that breaks the reader is kept as failed, the crawl goes on
+        url = page["url"] if isinstance(page, dict) else page.url
+        # The traceback, its last line made safe as the problem is (one line, no control or
+        # bidi characters, no lone surrogate for the log file's encoder to choke on), longer.
+        import traceback
+
+        stack = "".join(traceback.format_tb(exc.__traceback__))
+        logging.getLogger(__name__).warning(
+            "reading %r raised %s: kept as a failed page\nTraceback (most recent call last):\n%s%s",
+            url, type(exc).__name__, stack, read_error_problem(exc, 2000)[len(READ_ERROR_PROBLEM):])
+        row = failed_page(page, spec, args[0] if args else None, read_error_problem(exc))
+        return {"rows": [row], "counts": Counter({f"page/read_error/{type(exc).__name__}": 1})}
 
 
 def _worker_init() -> None:

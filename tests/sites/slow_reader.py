@@ -12,6 +12,11 @@ crawls of sites whose URLs the test does not write; a crawl's child processes in
   process that reads it does.
 
 Both give up after ``CAP`` seconds, so a limit that fails makes a test fail, slowly, not hang.
+
+- ``/raise/`` or ``SLOW_READER_RAISE``: the reading raises ``ValueError`` at once, with a message
+  as hostile as a parser quoting the page could make it (``HOSTILE``: markup, SQL, a line break
+  that would forge a log line, NUL, a bidi override, an unpaired surrogate) and longer than any
+  problem text should be, for the read-error tests.
 """
 
 from __future__ import annotations
@@ -24,6 +29,11 @@ from urllib.parse import urlsplit
 from crawler.base import read_response as _read_response
 
 CAP = 60.0
+HOSTILE = "<script>alert(1)</script> '; DROP TABLE listings; --\nWARNING forged log line\x00\u202e\ud800 "
+
+
+class PageReaderBroke(ValueError):
+    """What a ``raise`` page raises (its own type, so a test can tell it from a real fault)."""
 
 
 def _marked(path: str, marker: str) -> bool:
@@ -37,6 +47,8 @@ def read_response(response, spec: dict, fetched_at: str | None = None) -> dict:
         deadline = time.monotonic() + CAP
         while time.monotonic() < deadline:
             sum(range(1000))
+    elif _marked(path, "raise"):
+        raise PageReaderBroke(f"cannot read {path}: {HOSTILE}" + "x" * 1000)
     elif _marked(path, "stuck"):
         blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
         try:
