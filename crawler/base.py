@@ -665,7 +665,7 @@ def page_handoff(spider):
 
     handoff = PageHandoff(spider.reader_spec(), settings.get("WORK_DB") or "var/work.db", spider.crawler.stats, workers,
                           stall_timeout=settings.getfloat("PAGE_WORKER_STALL_TIMEOUT", 60.0),
-                          read_timeout=read_timeout(settings))
+                          read_timeout=read_timeout(settings), restarts=settings.getint("PAGE_WORKER_RESTARTS", 3))
     handoff.watch()  # the hung-worker watchdog's LoopingCall
     # The store pipeline closes it before writing the run row; this is the safety net.
     spider.crawler.signals.connect(lambda spider: handoff.close(), signal=signals.spider_closed, weak=False)

@@ -13,9 +13,11 @@ Guarantees, and how they are kept:
 - **Nothing lost when the worker dies.** The crawl process keeps every page it sent until the
   worker acknowledges it, and the worker acknowledges a page only after the transaction holding
   its listings committed. If the worker dies (its pipe breaks, or it never answers the close),
-  the crawl process reads the unacknowledged pages itself and reads every later page in-process
-  (``page/page_worker_lost`` counted, an error logged). A page whose listings committed but
-  whose acknowledgement was lost is stored again: listings upsert by id, so nothing doubles.
+  the crawl process reads the unacknowledged pages itself (``page/page_worker_lost`` counted, an
+  error logged) and starts a fresh worker in its place for the pages still to come
+  (``page/page_worker_restarted``; at most ``restarts`` a crawl, ``PAGE_WORKER_RESTARTS``; after
+  that it reads every later page in-process). A page whose listings committed but whose
+  acknowledgement was lost is stored again: listings upsert by id, so nothing doubles.
 - **Every problem counted.** Counters travel with each acknowledgement and are merged into the
   crawl stats (and so into the ``crawl_runs`` row) as the pages they describe are committed.
 - **Nothing held up when the worker hangs.** A worker that stops answering without dying (a
@@ -69,6 +71,9 @@ CLOSE = b""  # the last message to a worker: store everything, report, exit
 MAX_UNACKED = 4000  # pages sent but not yet committed; about 5 s of crawling at full speed
 CLOSE_TIMEOUT = 300.0  # seconds a worker may take to store what it holds at close
 STALL_TIMEOUT = 60.0  # seconds without an acknowledgement, pages waiting, before a worker counts as hung
+RESTARTS = 3  # fresh workers started in a crawl in place of lost ones (PAGE_WORKER_RESTARTS)
+START_TIMEOUT = 60.0  # seconds a fresh (spawned) worker may take to say it is ready, pages waiting
+LOG_FORMAT = "%(asctime)s [%(name)s] %(levelname)s: %(message)s"  # Scrapy's, for a spawned worker
 _HEADER = struct.Struct("!I")
 
 
@@ -183,10 +188,18 @@ class ItemPath:
 
 
 def _worker_main(pages, acks, spec: dict, db_path: str, inherited, current=None, started=None,
-                 read_timeout: float = 0.0) -> None:
-    """The worker's loop: read pages until CLOSE (report and exit) or EOF (crawl process gone)."""
+                 read_timeout: float = 0.0, log_level: int | None = None) -> None:
+    """The worker's loop: read pages until CLOSE (report and exit) or EOF (crawl process gone).
+
+    It says it is ready (an acknowledgement of nothing) before the first page: a spawned worker
+    takes a second or more to import what it reads with, which is not a hang. ``log_level``: a
+    spawned worker has no logging set up (a forked one shares the crawl's), so it logs as Scrapy
+    does, to the crawl's log, from that level.
+    """
     for conn in inherited:  # the crawl process's ends: EOF must mean the crawl process is gone
         conn.close()
+    if log_level is not None and not logging.getLogger().handlers:
+        logging.basicConfig(format=LOG_FORMAT, level=log_level)
     signal.set_wakeup_fd(-1)  # the reactor's wake-up pipe belongs to the crawl process
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -203,6 +216,7 @@ def _worker_main(pages, acks, spec: dict, db_path: str, inherited, current=None,
         acked = last
 
     try:
+        acks.send_bytes(marshal.dumps((0, {})))  # ready
         while True:
             if not pages.poll(store.FLUSH_SECONDS):
                 if last > acked or path.counts:
@@ -245,7 +259,12 @@ def _widen(conn) -> None:
 
 
 class _Worker:
+    """One page worker, seen from the crawl process. ``ctx``: ``fork`` for the workers started
+    with the crawl (before its threads), ``spawn`` for a fresh one started in a lost one's place
+    (a new interpreter: nothing inherited, so ``inherited`` does not apply)."""
+
     def __init__(self, ctx, spec: dict, db_path: str, inherited: list, read_timeout: float = 0.0):
+        forked = ctx.get_start_method() == "fork"
         pages_r, self.pages = ctx.Pipe(duplex=False)
         _widen(self.pages)
         self.acks, acks_w = ctx.Pipe(duplex=False)
@@ -253,8 +272,10 @@ class _Worker:
         # memory, no lock (one writer; ``PageHandoff._stuck`` reads the time twice around the page).
         self.current = ctx.RawValue("q", 0)
         self.started = ctx.RawValue("d", 0.0)
-        self.proc = ctx.Process(target=_worker_main, args=(pages_r, acks_w, spec, db_path, [self.pages, self.acks, *inherited],
-                                                           self.current, self.started, read_timeout),
+        closing = [self.pages, self.acks, *inherited] if forked else []
+        log_level = None if forked else min((h.level for h in logging.getLogger().handlers), default=logging.WARNING)
+        self.proc = ctx.Process(target=_worker_main, args=(pages_r, acks_w, spec, db_path, closing, self.current,
+                                                           self.started, read_timeout, log_level),
                                 daemon=True, name="page-worker")
         self.proc.start()
         pages_r.close()
@@ -263,6 +284,8 @@ class _Worker:
         os.set_blocking(self.pages.fileno(), False)
         self.unacked: dict[int, bytes] = {}
         self.acked = 0  # pages acknowledged so far (for the log)
+        # A forked worker is ready at once; a spawned one once it says so (its first message).
+        self.ready = forked
         # The watchdog's clock: the last acknowledgement, or the send that ended a time with
         # nothing waiting (a worker with nothing to do owes no acknowledgement).
         self.progress_at = time.monotonic()
@@ -295,14 +318,18 @@ class PageHandoff:
     ``read_timeout``: seconds one page's reading may take (0: no limit), in a worker and here.
     A worker stops a reading past it itself; one still reading the same page ``read_grace``
     seconds later cannot (stuck in C) and is killed, the page kept as failed.
+    ``restarts``: fresh workers that may be started, in all, in place of lost ones (0: none;
+    then every page after a loss is read in the crawl process).
     """
 
     def __init__(self, spec: dict, db_path: str | Path, stats, workers: int = 1, stall_timeout: float = STALL_TIMEOUT,
-                 read_timeout: float = READ_TIMEOUT):
+                 read_timeout: float = READ_TIMEOUT, restarts: int = RESTARTS):
         if stall_timeout < 0:
             raise ValueError(f"PAGE_WORKER_STALL_TIMEOUT must be 0 (off) or a number of seconds, not {stall_timeout!r}")
         if read_timeout < 0:
             raise ValueError(f"PAGE_READ_TIMEOUT must be 0 (off) or a number of seconds, not {read_timeout!r}")
+        if not isinstance(restarts, int) or restarts < 0:
+            raise ValueError(f"PAGE_WORKER_RESTARTS must be 0 (never) or a number of workers, not {restarts!r}")
         ctx = multiprocessing.get_context("fork")
         self.spec, self.db_path, self.stats = spec, str(db_path), stats
         self.stall_timeout = float(stall_timeout)
@@ -323,6 +350,8 @@ class PageHandoff:
             inherited = [c for w in self.workers for c in (w.pages, w.acks)]
             self.workers.append(_Worker(ctx, spec, self.db_path, inherited, self.read_timeout))
         self.fallback: ItemPath | None = None
+        self.restarts = restarts
+        self.restarted = 0
         self.seq = 0
         self.stored = 0
         self.invalid = 0
@@ -398,6 +427,7 @@ class PageHandoff:
             del worker.unacked[seq]
         worker.acked += len(done)
         worker.progress_at = time.monotonic()
+        worker.ready = True
         self._merge(counts)
 
     def _merge(self, counts: dict) -> None:
@@ -445,7 +475,8 @@ class PageHandoff:
         if not self.stall_timeout:
             return False
         silent = now - worker.progress_at
-        if (not worker.unacked and not waiting) or silent <= self.stall_timeout:
+        limit = self.stall_timeout if worker.ready else max(self.stall_timeout, START_TIMEOUT)
+        if (not worker.unacked and not waiting) or silent <= limit:
             return False
         on = worker.unacked.get(worker.current.value)
         log.warning("page worker %s hung: no acknowledgement for %.0f s (limit %.0f s, PAGE_WORKER_STALL_TIMEOUT) "
@@ -495,13 +526,12 @@ class PageHandoff:
     def _lost(self, worker: _Worker, failed: tuple[int, str] | None = None) -> None:
         """Read the pages the dead worker never committed here, and send it nothing more;
         ``failed`` (sequence number, problem): the page it was killed on, kept as failed unread.
-
-        No fresh worker is forked: by now the crawl has started its threads (Twisted's thread
-        pool), and forking a threaded process can leave the child holding locks no thread will
-        release; the pages are read in the crawl process instead, as with ``PAGE_WORKERS=0``.
+        Then a fresh worker takes its place for the pages to come (``_restart``), while any are
+        left to start; otherwise they are read here, as with ``PAGE_WORKERS=0``.
         """
         if worker not in self.workers:
             return
+        place = self.workers.index(worker)
         self.workers.remove(worker)
         worker.proc.join(timeout=5)
         if worker.proc.is_alive():  # two readers of the same pages would count them twice
@@ -512,16 +542,44 @@ class PageHandoff:
                 self._ack(worker, worker.acks.recv_bytes())
         except (EOFError, OSError):
             pass
-        log.error("page worker %s exited (code %s) with %d pages not stored: reading them in the crawl process",
-                  worker.proc.pid, worker.proc.exitcode, len(worker.unacked))
+        fresh = not self.closed and self.restarted < self.restarts
+        log.error("page worker %s exited (code %s) with %d pages not stored: reading them in the crawl process; %s",
+                  worker.proc.pid, worker.proc.exitcode, len(worker.unacked),
+                  f"a fresh worker takes the pages to come (restart {self.restarted + 1} of {self.restarts}, "
+                  "PAGE_WORKER_RESTARTS)" if fresh else "the crawl process reads the pages to come too")
         self.stats.inc_value("page/page_worker_lost")
         for conn in (worker.pages, worker.acks):
             conn.close()
+        if fresh:  # started first: it gets ready while the pages the lost one held are read here
+            self._restart(place)
         for seq in sorted(worker.unacked):
             self._handle_here(worker.unacked[seq], failed[1] if failed and seq == failed[0] else None)
         worker.unacked.clear()
         if self.fallback is not None:  # the rescued pages have waited long enough: commit them now
             self.fallback.store.flush()
+
+    def _restart(self, place: int) -> None:
+        """Start a fresh worker at ``place`` among the workers (the lost one's turn).
+
+        Spawned, not forked: by now the crawl has started its threads (Twisted's thread pool),
+        and a process forked from a threaded one can inherit a lock held by a thread that does not
+        exist in it. A spawned worker is a new interpreter (``fork`` + ``exec``, safe from any
+        thread) that imports what it needs; it shares no memory with the crawl process and takes
+        a second or so to be ready, which it says (``START_TIMEOUT`` bounds that wait, pages
+        meanwhile wait in its pipe). A worker that cannot be started leaves the pages to come to
+        the crawl process, as when no restart is left.
+        """
+        self.restarted += 1
+        try:
+            fresh = _Worker(multiprocessing.get_context("spawn"), self.spec, self.db_path, [], self.read_timeout)
+        except Exception:
+            log.exception("could not start a fresh page worker: the crawl process reads the pages to come")
+            self.restarts = self.restarted  # no further try
+            return
+        self.workers.insert(place, fresh)
+        self.stats.inc_value("page/page_worker_restarted")
+        log.info("page worker %s started in place of a lost one (restart %d of %d)", fresh.proc.pid, self.restarted,
+                 self.restarts)
 
     def _drain(self, worker: _Worker, deadline: float) -> bool:
         """Read a closing worker's acknowledgements until it exits; False if it left pages behind

@@ -75,6 +75,13 @@ PAGE_WORKERS = 1
 # read in the crawl process. A healthy worker acknowledges at least every second or so (each
 # commit), so 60 s leaves room for a slow page or a busy disk. 0 = no watchdog.
 PAGE_WORKER_STALL_TIMEOUT = 60
+# A page worker lost (killed by the stall watchdog or the read limit, or dead) is replaced by a
+# fresh one (spawned: a new interpreter, ~1 s to start) for the pages still to come, this many
+# times a crawl at most (page/page_worker_restarted); the pages the lost one held are read by the
+# crawl process either way. Past it, the crawl process reads every later page itself (at about
+# half the speed). Bounded so that a fault that kills every worker (a full disk) does not spawn
+# one per page. 0 = never.
+PAGE_WORKER_RESTARTS = 3
 # One detail page's reading (structured data, selectors) may take this many seconds; past it the
 # page is abandoned, counted (page/read_timeout) and kept as a failed row in listings (no fields,
 # problem "page: read timeout", validation_status invalid, so resolve leaves it out; it never

@@ -118,13 +118,20 @@ def _reference(tmp_path, pages) -> tuple[dict, Counter]:
     return rows_of(tmp_path / "reference.db"), reference.counts
 
 
-def test_a_killed_worker_loses_nothing(tmp_path):
-    """The worker is killed with pages it has not committed; the crawl process stores them."""
+def _not_worker_counts(stats: Stats) -> dict:
+    """The counters pages raise, without those about the workers' lives."""
+    return {k: v for k, v in stats.values.items() if not k.startswith("page/page_worker_")}
+
+
+@pytest.mark.parametrize("restarts", [3, 0], ids=["fresh-worker", "no-restart"])
+def test_a_killed_worker_loses_nothing(tmp_path, restarts):
+    """The worker is killed with pages it has not committed; the crawl process stores them. A
+    fresh worker (spawned) reads the pages sent after; with ``restarts=0`` the crawl process does."""
     pages = _chamber_pages(20)
     expected, counts = _reference(tmp_path, pages)
 
     stats = Stats()
-    handoff = PageHandoff(SPEC, tmp_path / "work.db", stats, workers=1)
+    handoff = PageHandoff(SPEC, tmp_path / "work.db", stats, workers=1, restarts=restarts)
     worker = handoff.workers[0].proc
     half = len(pages) // 2
     for response in pages[:half]:
@@ -133,15 +140,62 @@ def test_a_killed_worker_loses_nothing(tmp_path):
     worker.join(timeout=10)
     for response in pages[half:]:
         handoff.send(response, FETCHED)
-    handoff.close()
+    fresh = list(handoff.workers)
+    try:
+        handoff.close()
+    finally:
+        for each in fresh:
+            each.proc.kill() if each.proc.is_alive() else None
     assert stats.values["page/page_worker_lost"] == 1
+    if restarts:
+        (fresh,) = fresh
+        assert stats.values["page/page_worker_restarted"] == 1 and fresh.proc.pid != worker.pid
+        # It read the pages sent after the loss, less those the crawl process took with the dead
+        # worker's (the send that found it dead, and any before that), and exited cleanly.
+        assert 0 < fresh.acked < len(pages) - half and fresh.proc.exitcode == 0
+    else:
+        assert not fresh and "page/page_worker_restarted" not in stats.values
     assert rows_of(tmp_path / "work.db") == expected
     assert handoff.stored == len(expected) == counts["listing/stored"]
     # Every counter once per page, whoever read it: counters travel only in acknowledgements, so
     # a page committed but never acknowledged is counted by its second reading alone.
     for key in ("page/truncated_body", "page/charset_guessed", "listing/problem/http_status: not 2xx"):
         assert counts[key] >= 1, key
-    assert {k: v for k, v in stats.values.items() if k != "page/page_worker_lost"} == dict(counts)
+    assert _not_worker_counts(stats) == dict(counts)
+
+
+def test_restarts_are_bounded_and_each_lost_worker_loses_nothing(tmp_path):
+    """``restarts=1``: the first worker killed is replaced, the fresh one killed too is not;
+    every page is stored once, with the counters one reading of each gives."""
+    pages = _chamber_pages(12)
+    expected, counts = _reference(tmp_path, pages)
+    stats = Stats()
+    handoff = PageHandoff(SPEC, tmp_path / "work.db", stats, workers=1, restarts=1)
+    third = len(pages) // 3
+    killed = []
+    try:
+        for at, response in enumerate(pages):
+            if at in (third, 2 * third):
+                (worker,) = handoff.workers
+                os.kill(worker.proc.pid, signal.SIGKILL)
+                worker.proc.join(timeout=10)
+                killed.append(worker)
+            handoff.send(response, FETCHED)
+        assert not handoff.workers  # no restart left: the crawl process reads the rest
+        handoff.close()
+    finally:
+        for worker in killed:
+            worker.proc.kill() if worker.proc.is_alive() else None
+    assert stats.values["page/page_worker_lost"] == 2 and stats.values["page/page_worker_restarted"] == 1
+    assert killed[0].proc.pid != killed[1].proc.pid
+    assert rows_of(tmp_path / "work.db") == expected
+    assert _not_worker_counts(stats) == dict(counts)
+    assert handoff.stored == counts["listing/stored"]
+
+
+def test_a_negative_restart_count_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="PAGE_WORKER_RESTARTS"):
+        PageHandoff(SPEC, tmp_path / "work.db", Stats(), workers=0, restarts=-1)
 
 
 def test_a_worker_killed_under_a_real_crawl_loses_nothing(sample_root, tmp_path):
@@ -150,9 +204,9 @@ def test_a_worker_killed_under_a_real_crawl_loses_nothing(sample_root, tmp_path)
                 "RANDOMIZE_DOWNLOAD_DELAY": False, "PAGE_WORKERS": 1}
     expected = {l["url"] for firm in map(json.loads, (sample_site(sample_root) / "truth.jsonl").open())
                 for l in firm["listings"] if l["source"] == "member_directory"}
-    with served(sample_root) as bases:
+    with served(sample_root) as bases, (tmp_path / "crawl.log").open("wb") as log_file:
         job = build_job(db, source="member_directory", base_urls=bases, settings=settings)
-        proc = subprocess.Popen(command(job), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(command(job), stdout=log_file, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while listing_count(db) < 5 and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.05)
@@ -163,7 +217,11 @@ def test_a_worker_killed_under_a_real_crawl_loses_nothing(sample_root, tmp_path)
     run = json.loads(json.dumps(sqlite3.connect(db).execute(
         "select status, listings, problems from crawl_runs where run_id = ?", [job["run_id"]]).fetchone()))
     assert run[0] == "finished"
-    assert json.loads(run[2])["page/page_worker_lost"] == 1
+    assert json.loads(run[2])["page/page_worker_lost"] == json.loads(run[2])["page/page_worker_restarted"] == 1
+    # A fresh worker took the pages to come, and stored some (it acknowledges only after a commit).
+    log = (tmp_path / "crawl.log").read_text()
+    started = [line for line in log.splitlines() if "started in place of a lost one" in line]
+    assert len(started) == 1 and int(started[0].split("page worker ")[1].split()[0]) != int(children[0])
     paths = [urlsplit(r["url"]).path for r in rows_of(db).values()]
     assert len(paths) == len(set(paths)) and set(paths) == expected
 
@@ -212,8 +270,9 @@ def test_a_hung_worker_is_killed_and_loses_nothing(tmp_path, pad, found):
     assert stats.values["page/page_worker_hung"] == stats.values["page/page_worker_lost"] == 1
     assert rows_of(tmp_path / "work.db") == expected
     # Every counter as one reading of each page gives it: none lost, none counted twice.
-    lost = {"page/page_worker_hung", "page/page_worker_lost"}
-    assert {k: v for k, v in stats.values.items() if k not in lost} == dict(counts)
+    # Found while sending, a fresh worker takes the pages to come; at close none are to come.
+    assert stats.values["page/page_worker_restarted"] == (found == "while sending")
+    assert _not_worker_counts(stats) == dict(counts)
     assert handoff.stored == counts["listing/stored"]
 
 
@@ -260,11 +319,12 @@ def test_the_periodic_check_finds_a_hang_while_no_page_is_sent(tmp_path):
     stats, clock = Stats(), Clock()
     handoff = PageHandoff(SPEC, tmp_path / "work.db", stats, workers=1, stall_timeout=1.0)
     handoff.watch(clock)
-    with _stopped_worker(handoff, pages):
+    with _stopped_worker(handoff, pages) as worker:
         for _ in range(8):  # 2 s of ticks, a quarter of the limit apart
             time.sleep(handoff.check_interval)
             clock.advance(handoff.check_interval)
-        assert stats.values["page/page_worker_hung"] == 1 and not handoff.workers
+        assert stats.values["page/page_worker_hung"] == stats.values["page/page_worker_restarted"] == 1
+        assert [w.proc.pid for w in handoff.workers] != [worker.pid]  # a fresh one in its place
         assert rows_of(tmp_path / "work.db") == expected  # stored before close
         handoff.close()
     assert not handoff.watching.running
@@ -353,6 +413,13 @@ def test_a_worker_hung_under_a_real_crawl_is_replaced_by_the_crawl_process(sampl
     problems = json.loads(problems)
     assert status == "finished"
     assert problems.pop("page/page_worker_hung") == problems.pop("page/page_worker_lost") == 1
+    # A fresh worker is started if the hang is found before the crawl closes (here it may finish
+    # first, the stall limit being 2 s): the count, the error's words and the log agree.
+    lines = (tmp_path / "crawl.log").read_text().splitlines()
+    (lost,) = [line for line in lines if "[crawler.handoff] ERROR" in line]
+    restarted = problems.pop("page/page_worker_restarted", 0)
+    assert restarted == ("a fresh worker takes the pages to come" in lost)
+    assert restarted == sum("started in place of a lost one" in line for line in lines)
     assert problems == normal["problems"]
     assert (listings, invalid, pages) == (normal["listings"], normal["invalid"], normal["pages"])
     assert rows_of(db) == rows_of(normal_db)

@@ -157,9 +157,51 @@ def test_a_page_too_slow_to_read_in_the_worker_is_failed_and_the_rest_stored(tmp
     failed_counts = Counter({"page/detail": 1, "page/read_timeout": 1, "listing/stored": 1})
     failed_counts.update(f"listing/problem/{p}" for p in json.loads(failed["problems"]))
     failed_counts[f"listing/status/{failed['validation_status']}"] += 1
-    extra = {"page/read_timeout_worker_killed", "page/page_worker_lost"}
+    extra = {"page/read_timeout_worker_killed", "page/page_worker_lost", "page/page_worker_restarted"}
     assert {k: v for k, v in stats.values.items() if k not in extra} == dict(counts + failed_counts)
     assert handoff.stored == counts["listing/stored"] + 1
+
+
+def test_a_fresh_worker_reads_on_after_one_is_killed_on_a_stuck_page(tmp_path):
+    """The worker is killed on a page no alarm stops; the pages sent after go to a fresh worker
+    (``page/page_worker_restarted``), not to the crawl process. The stuck page is failed, read by
+    no one; the other pages the killed worker held are read by the crawl process; every listing
+    once, the counters of one reading of each page."""
+    plain = _chamber_pages(2)
+    half = len(plain) // 2
+    pages, url = _with_slow(plain, "stuck", 3)
+    expected, counts = _reference(tmp_path, plain)
+    stats = Stats()
+    handoff = PageHandoff(SLOW, tmp_path / "work.db", stats, workers=1, read_timeout=1.0)
+    first = handoff.workers[0]
+    fresh = None
+    try:
+        for response in pages[:half]:
+            handoff.send(response, FETCHED)
+        deadline = time.monotonic() + 30
+        while handoff.workers == [first] and time.monotonic() < deadline:  # the limit and its grace: 2 s
+            time.sleep(0.2)
+            handoff.check()
+        assert stats.values["page/read_timeout_worker_killed"] == stats.values["page/page_worker_restarted"] == 1
+        (fresh,) = handoff.workers
+        taken_over = stats.values["page/detail"]  # read here: every page the killed worker held
+        for response in pages[half:]:
+            handoff.send(response, FETCHED)
+        handoff.close()
+    finally:
+        for worker in (first, fresh):
+            if worker is not None and worker.proc.is_alive():
+                worker.proc.kill()
+    assert first.proc.exitcode == -signal.SIGKILL and fresh.proc.exitcode == 0
+    assert fresh.acked == len(pages) - half and taken_over <= half  # the rest went to the fresh worker
+    failed = _failed_row(tmp_path / "work.db", url)
+    _check_failed(failed)
+    assert {k: v for k, v in rows_of(tmp_path / "work.db").items() if v["url"] != url} == expected
+    failed_counts = Counter({"page/detail": 1, "page/read_timeout": 1, "listing/stored": 1})
+    failed_counts.update(f"listing/problem/{p}" for p in json.loads(failed["problems"]))
+    failed_counts["listing/status/invalid"] += 1
+    assert {k: v for k, v in stats.values.items() if not k.startswith(("page/page_worker_", "page/read_timeout_worker"))} \
+        == dict(counts + failed_counts)
 
 
 @pytest.mark.parametrize("pause", ["crawl-process", "worker"])
