@@ -28,6 +28,27 @@ PROBLEM_PREFIXES = (
 )
 
 
+def run_problems(stats: dict) -> dict:
+    """The counted problems of a run, for ``crawl_runs.problems``.
+
+    Validation counts each of a listing's problems by its text, and a page whose reading raised
+    has the exception's message in its problem (``crawler.base.read_error_problem``): one counter
+    per message, each carrying a page's text. Those are folded to one per exception type
+    (``listing/problem/page: read error: <type>``); the messages stay in the rows and the log.
+    """
+    from crawler.base import READ_ERROR_PROBLEM
+
+    prefix = f"listing/problem/{READ_ERROR_PROBLEM}"
+    problems: dict = {}
+    for key, value in sorted(stats.items()):
+        if not (key.startswith(PROBLEM_PREFIXES) and isinstance(value, (int, float))):
+            continue
+        if key.startswith(prefix):
+            key = prefix + key[len(prefix):].split(":", 1)[0]
+        problems[key] = problems.get(key, 0) + value
+    return problems
+
+
 def utcnow() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
@@ -106,7 +127,7 @@ class ListingStore:
             status = "stopped"
         else:
             status = "failed"
-        problems = {k: v for k, v in sorted(stats.items()) if k.startswith(PROBLEM_PREFIXES) and isinstance(v, (int, float))}
+        problems = run_problems(stats)
         row = {
             "finished_at": utcnow(),
             "status": status,

@@ -158,6 +158,9 @@ def crawl_with_a_raising_page(db, root, monkeypatch, settings: dict) -> tuple[di
 def check_raising_crawl(db, run, broken: str, paths: list[str]) -> None:
     assert run["status"] == "finished"
     assert run["problems"][COUNTER] == 1 and "page/page_worker_lost" not in run["problems"]
+    # Validation's counter of the problem is folded to the type: no page text in the run's problems.
+    folded = [k for k in run["problems"] if k.startswith(f"listing/problem/{READ_ERROR_PROBLEM}")]
+    assert folded == [f"listing/problem/{READ_ERROR_PROBLEM}{ERROR}"] and run["problems"][folded[0]] == 1
     rows = rows_of(db)
     assert sorted(urlsplit(r["url"]).path for r in rows.values()) == paths  # each once, the broken one failed
     (failed,) = [r for r in rows.values() if urlsplit(r["url"]).path == broken]
