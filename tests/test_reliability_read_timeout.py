@@ -25,7 +25,7 @@ from crawler.run import crawl
 from .sites.sample import served
 from .sites.server import serving
 from .test_crawler_handoff import rows_of
-from .test_crawler_read_error import check_failed, check_raising_crawl, crawl_with_a_raising_page
+from .test_crawler_read_error import check_raising_crawl, crawl_with_a_raising_page
 from .test_crawler_read_timeout import SLOW, _check_failed, _member_paths, check_crawl, crawl_with_a_slow_page
 
 pytestmark = pytest.mark.slow
