@@ -25,7 +25,7 @@ from crawler.run import crawl
 from .sites.sample import served
 from .sites.server import serving
 from .test_crawler_handoff import rows_of
-from .test_crawler_read_error import check_raising_crawl, crawl_with_a_raising_page
+from .test_crawler_read_error import check_failed, check_raising_crawl, crawl_with_a_raising_page
 from .test_crawler_read_timeout import SLOW, _check_failed, _member_paths, check_crawl, crawl_with_a_slow_page
 
 pytestmark = pytest.mark.slow
@@ -153,21 +153,24 @@ def test_the_next_crawl_replaces_the_failed_row_with_the_listing(tmp_path, sampl
         {k: {c: v for c, v in r.items() if c not in strip} for k, r in rows_of(normal_db).items()}
 
 
-def test_generic_mode_goes_on_past_pages_too_slow_to_read(tmp_path, monkeypatch):
+@pytest.mark.parametrize("marker", ["spin", "raise"], ids=["too-slow", "raising"])
+def test_generic_mode_goes_on_past_pages_too_slow_to_read(tmp_path, monkeypatch, marker):
     """Generic mode reads in the crawl process (its link following needs each page's result).
-    Two slow pages: the second failed row must not be taken for a repeated organisation."""
+    Two slow (or raising) pages: the second failed row must not be taken for a repeated
+    organisation."""
     db, normal_db = tmp_path / "work.db", tmp_path / "normal.db"
     slow = ("/business/103-sierra-steel", "/business/105-pure-water")  # as the directory links them
     settings = {"DOWNLOAD_TIMEOUT": 2, "RETRY_TIMES": 1, "GENERIC_TRAP_LIMIT": 10, "DOWNLOAD_MAXSIZE": 1024 * 1024}
     with serving(slow_seconds=0.1) as (base, _hits):
         normal = crawl(normal_db, start_url=base + "/", source="chamber", fast=True, settings=settings)
-        monkeypatch.setenv("SLOW_READER_SPIN", ",".join(slow))
+        monkeypatch.setenv(f"SLOW_READER_{marker.upper()}", ",".join(slow))
         run = crawl(db, start_url=base + "/", source="chamber", fast=True,
                     settings={**settings, "PAGE_READER": SLOW["reader"], "PAGE_READ_TIMEOUT": 1})
-    assert normal["status"] == run["status"] == "finished" and run["problems"]["page/read_timeout"] == 2
+    counter = "page/read_timeout" if marker == "spin" else "page/read_error/PageReaderBroke"
+    assert normal["status"] == run["status"] == "finished" and run["problems"][counter] == 2
     rows, expected = rows_of(db), rows_of(normal_db)
     failed = {k: r for k, r in rows.items() if r["url"].endswith(slow)}
     assert len(failed) == 2
     for row in failed.values():
-        _check_failed(row)
+        _check_failed(row) if marker == "spin" else check_failed(row, urlsplit(row["url"]).path)
     assert {k: r for k, r in rows.items() if k not in failed} == {k: r for k, r in expected.items() if not r["url"].endswith(slow)}
