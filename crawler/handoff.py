@@ -273,7 +273,8 @@ class _Worker:
         self.current = ctx.RawValue("q", 0)
         self.started = ctx.RawValue("d", 0.0)
         closing = [self.pages, self.acks, *inherited] if forked else []
-        log_level = None if forked else min((h.level for h in logging.getLogger().handlers), default=logging.WARNING)
+        root = logging.getLogger()  # what the crawl's log shows: the root's level and its handlers'
+        log_level = None if forked else max(root.getEffectiveLevel(), min((h.level for h in root.handlers), default=logging.WARNING))
         self.proc = ctx.Process(target=_worker_main, args=(pages_r, acks_w, spec, db_path, closing, self.current,
                                                            self.started, read_timeout, log_level),
                                 daemon=True, name="page-worker")
