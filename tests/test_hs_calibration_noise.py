@@ -1,0 +1,88 @@
+"""How much of an ECE is chance: the noise floor and bootstrap interval in ``nlp.hs.evaluate``.
+
+The customs calibration is judged on 154 rows; these tests pin down that the figures read beside
+an ECE behave as statistics should (a perfectly calibrated model sits under its floor's p90 about
+nine times in ten, a miscalibrated one far above it, the floor shrinks with more rows), without
+running the hinter.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nlp.hs.evaluate import ece, ece_interval, ece_many, ece_noise_floor, ece_report, score
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_ece_many_matches_ece_row_by_row(seed):
+    rng = np.random.default_rng(seed)
+    conf = rng.random((7, 60))
+    conf[0, :5] = [0.0, 1.0, 0.1, 0.2, 0.9999]  # bin edges and ends
+    correct = rng.random((7, 60)) < 0.6
+    for bins in (5, 10):
+        many = ece_many(conf, correct, bins)
+        for k in range(7):
+            assert many[k] == pytest.approx(ece(conf[k], correct[k], bins), abs=1e-12)
+
+
+def test_noise_floor_is_reproducible_and_ordered():
+    conf = np.random.default_rng(1).uniform(0.1, 0.99, 154)
+    a, b = ece_noise_floor(conf), ece_noise_floor(conf)
+    assert a == b  # seeded
+    assert 0.0 < a["mean"] <= a["p90"] < 1.0
+    assert ece_noise_floor(conf, seed=7)["mean"] == pytest.approx(a["mean"], abs=0.01)
+
+
+def test_noise_floor_shrinks_with_more_rows():
+    rng = np.random.default_rng(2)
+    small = ece_noise_floor(rng.uniform(0.2, 0.95, 150))["mean"]
+    large = ece_noise_floor(rng.uniform(0.2, 0.95, 6000), sims=200)["mean"]
+    assert small > 0.03  # 150 rows: chance alone gives a few hundredths
+    assert large < small / 4  # about 1/sqrt(n): 40x the rows, ~6x smaller
+
+
+def test_a_calibrated_model_stays_under_p90_about_nine_times_in_ten():
+    rng = np.random.default_rng(3)
+    conf = rng.uniform(0.1, 0.99, 154)
+    p90 = ece_noise_floor(conf)["p90"]
+    outcomes = rng.random((400, 154)) < conf
+    share_over = float(np.mean(ece_many(conf, outcomes) > p90))
+    assert 0.04 < share_over < 0.17
+
+
+def test_a_miscalibrated_model_is_far_above_the_floor():
+    rng = np.random.default_rng(4)
+    conf = rng.uniform(0.6, 0.99, 154)
+    correct = rng.random(154) < conf - 0.25  # 25 points over-confident
+    report = ece_report(conf, correct)
+    assert report["ece"] > 2 * report["ece_noise_floor"]["p90"]
+    lo, hi = report["ece_interval_90"]
+    assert report["ece_noise_floor"]["p90"] < lo <= report["ece"] <= hi
+
+
+def test_interval_brackets_the_point_figure_and_narrows_with_rows():
+    rng = np.random.default_rng(5)
+    widths = []
+    for n in (100, 3000):
+        conf = rng.uniform(0.1, 0.99, n)
+        correct = rng.random(n) < np.clip(conf - 0.1, 0, 1)
+        lo, hi = ece_interval(conf, correct, boots=500)
+        assert lo <= ece(conf, correct) <= hi
+        widths.append(hi - lo)
+    assert widths[1] < widths[0] / 3
+
+
+def test_empty_input_gives_no_figures_not_a_crash():
+    assert ece_noise_floor([]) ["mean"] is None
+    assert ece_interval([], []) == [None, None]
+    assert np.isnan(ece_many(np.zeros((2, 0)), np.zeros((2, 0)))).all()
+
+
+def test_score_reports_the_floor_beside_the_ece():
+    rows = [{"text": f"t{i}", "hs4": "4015", "hs6": "401519"} for i in range(40)]
+    preds = [[{"hs4": "4015" if i % 4 else "3926", "hs6": "", "confidence": 0.75}] for i in range(40)]
+    out = score(rows, preds)
+    assert out["ece"] == pytest.approx(0.0)  # 30 of 40 right at 0.75
+    assert out["ece_noise_floor"]["mean"] > 0.0
+    assert out["ece_interval_90"][0] <= out["ece_interval_90"][1]
