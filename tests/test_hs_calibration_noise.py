@@ -86,3 +86,64 @@ def test_score_reports_the_floor_beside_the_ece():
     assert out["ece"] == pytest.approx(0.0)  # 30 of 40 right at 0.75
     assert out["ece_noise_floor"]["mean"] > 0.0
     assert out["ece_interval_90"][0] <= out["ece_interval_90"][1]
+
+
+# --- cross-fitting a register correction (nlp.hs.train), on synthetic candidates -----------------
+
+from nlp.hs.train import apply_platt, cross_fit, cross_fit_correction, fit_platt, top_candidates  # noqa: E402
+
+
+def _synthetic(rows: int, a: float, b: float, seed: int):
+    """Rows of 1-6 candidates whose base probabilities are miscalibrated by a known Platt map:
+    the true chance of a candidate is sigmoid(a * logit(p) + b)."""
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(1, 7, rows)
+    rid = np.repeat(np.arange(rows), sizes)
+    p = rng.uniform(0.01, 0.99, len(rid))
+    true = 1 / (1 + np.exp(-(a * np.log(p / (1 - p)) + b)))
+    return p, (rng.random(len(rid)) < true).astype(int), rid
+
+
+def test_top_candidates_are_each_rows_best():
+    p = np.array([0.1, 0.7, 0.2, 0.9, 0.5, 0.05])
+    rid = np.array([0, 0, 0, 1, 2, 2])
+    assert top_candidates(p, rid).tolist() == [1, 3, 4]
+
+
+def test_platt_recovers_a_known_miscalibration():
+    p, y, rid = _synthetic(4000, 0.7, -0.6, 0)
+    fit = fit_platt(p, y)
+    assert fit["a"] == pytest.approx(0.7, abs=0.08) and fit["b"] == pytest.approx(-0.6, abs=0.08)
+    q = np.array([0.2, 0.5, 0.9])
+    assert np.all(np.diff(apply_platt(fit, q)) > 0)  # monotone: the hints' order never changes
+
+
+def test_cross_fit_never_scores_a_row_with_a_fit_that_saw_it():
+    p, y, rid = _synthetic(60, 1.0, 0.0, 1)
+    top = top_candidates(p, rid)
+
+    def fit(pp, yy):
+        return set(np.round(pp, 12))
+
+    def apply(seen, pp):
+        assert not set(np.round(pp, 12)) & seen
+        return pp
+
+    out = cross_fit(p, y, rid, fit, apply, folds=5, repeats=3)
+    assert out.shape == (3, 60)
+    assert np.allclose(out, p[top])  # every row scored once per shuffle, by a fit without it
+
+
+def test_cross_fitted_figures_are_worse_than_in_sample_when_there_is_nothing_to_learn():
+    p, _, rid = _synthetic(150, 1.0, 0.0, 2)
+    y = (np.random.default_rng(9).random(len(p)) < 0.35).astype(int)  # outcomes unrelated to p
+    figs = cross_fit_correction(p, y, rid, repeats=5)
+    assert figs["cross_fitted"]["log_loss"] > figs["in_sample"]["log_loss"]
+    assert figs["cross_fitted"]["noise_floor"]["mean"] > 0
+
+
+def test_cross_fitted_ece_of_a_large_well_specified_set_is_near_its_noise_floor():
+    p, y, rid = _synthetic(3000, 0.6, -0.5, 3)
+    figs = cross_fit_correction(p, y, rid, repeats=2)
+    assert figs["cross_fitted"]["ece"] < figs["cross_fitted"]["noise_floor"]["p90"] + 0.01
+    assert figs["cross_fitted"]["ece"] < 0.03
