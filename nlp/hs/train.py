@@ -36,7 +36,8 @@ from .encoder import MODEL_NAME, get_encoder
 from .evaluate import ece, ece_noise_floor
 from .hinter import RANKER_FILE, lexicon_examples
 from .lexicon import Lexicon, load_lexicon
-from .ranker import FEATURES, NN_COL, Calibration, Ranker, build_candidates, calibration_features, word_count
+from .ranker import (FEATURES, NN_COL, Calibration, Ranker, build_candidates, calibration_features, head_phrase,
+                     word_count)
 from .retrieval import SHIPPED_EMBEDDINGS, Index, _digest
 
 SEED = 2022
@@ -149,12 +150,15 @@ def fit_ranker(X, y, rid, groups, n_words, folds: int = 5) -> tuple[Ranker, dict
     return Ranker(model, calibration), report
 
 
-def base_probabilities(ranker: Ranker, index, lexicon, rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def base_probabilities(ranker: Ranker, index, lexicon, rows, inputs: dict | None = None
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Base-map probability and label (right heading?) of every candidate of ``rows``, and the
     row each candidate belongs to: what a register correction is fitted and cross-fitted on.
 
     The rows must be held out (in no training set and not among the neighbour examples), so the
-    ranker's probabilities on them are what it would give new text.
+    ranker's probabilities on them are what it would give new text. A dict passed as ``inputs``
+    is filled with per-candidate ``nn_sim``, ``n_words`` and ``head`` (a head phrase was read),
+    for correction maps that read more than the probability (``calibration_study``).
     """
     base = Ranker(ranker.model, ranker.calibration.base())
     texts = [r["text"] for r in rows]
@@ -162,6 +166,10 @@ def base_probabilities(ranker: Ranker, index, lexicon, rows) -> tuple[np.ndarray
     p = np.concatenate(base.scores_batch(cands, "firm"))
     y = np.concatenate([[index.head_codes[h] == r["hs4"] for h in c.heads] for r, c in zip(rows, cands)]).astype(int)
     rid = np.repeat(np.arange(len(cands)), [len(c.heads) for c in cands])
+    if inputs is not None:
+        inputs["nn_sim"] = np.concatenate([c.X[:, NN_COL] for c in cands]).astype(np.float64)
+        inputs["n_words"] = np.array([c.n_words for c in cands])[rid]
+        inputs["head"] = np.array([head_phrase(t) is not None for t in texts], dtype=float)[rid]
     return p, y, rid
 
 
@@ -204,24 +212,32 @@ def top_candidates(p, rid) -> np.ndarray:
 
 
 def cross_fit(p, y, rid, fit, apply, folds: int = CROSS_FIT_FOLDS, repeats: int = CROSS_FIT_REPEATS,
-              seed: int = SEED) -> np.ndarray:
-    """Out-of-sample confidences of the top hint under a correction fitted by ``fit(p, y)``.
+              seed: int = SEED, inputs=None, row_groups=None) -> np.ndarray:
+    """Out-of-sample confidences of the top hint under a correction fitted by ``fit(x, y)``.
 
     K-fold over *rows* (a row's candidates stay together): fit on K-1 folds' candidates, apply
-    (``apply(model, p)``) to the held-out fold's top hints; repeated over ``repeats`` shuffles.
+    (``apply(model, x)``) to the held-out fold's top hints; repeated over ``repeats`` shuffles.
+    ``x`` is ``inputs`` (one row per candidate; default the base probability ``p``).
+    ``row_groups`` (one label per row, e.g. its chapter) keeps a group's rows in one fold, so
+    each fold is scored by a fit that never saw its groups (then one pass: the split is fixed).
     Returns a (repeats, rows) array. Why: a correction fitted and scored on the same 154 rows
     looks better than it is; this is the figure it would show on rows it never saw.
     """
-    from sklearn.model_selection import KFold
+    from sklearn.model_selection import GroupKFold, KFold
 
     rid = np.asarray(rid)
+    x = np.asarray(p if inputs is None else inputs)
     rows = np.unique(rid)
     top = top_candidates(p, rid)
-    out = np.zeros((repeats, len(rows)))
-    for r in range(repeats):
-        for tr, te in KFold(folds, shuffle=True, random_state=seed + r).split(rows):
-            model = fit(p[np.isin(rid, rows[tr])], y[np.isin(rid, rows[tr])])
-            out[r, te] = apply(model, p[top[te]])
+    if row_groups is not None:
+        splits = [list(GroupKFold(folds).split(rows, groups=np.asarray(row_groups)))]
+    else:
+        splits = [list(KFold(folds, shuffle=True, random_state=seed + r).split(rows)) for r in range(repeats)]
+    out = np.zeros((len(splits), len(rows)))
+    for r, split in enumerate(splits):
+        for tr, te in split:
+            fitted = np.isin(rid, rows[tr])
+            out[r, te] = apply(fit(x[fitted], y[fitted]), x[top[te]])
     return out
 
 
