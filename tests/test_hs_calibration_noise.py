@@ -147,3 +147,49 @@ def test_cross_fitted_ece_of_a_large_well_specified_set_is_near_its_noise_floor(
     figs = cross_fit_correction(p, y, rid, repeats=2)
     assert figs["cross_fitted"]["ece"] < figs["cross_fitted"]["noise_floor"]["p90"] + 0.01
     assert figs["cross_fitted"]["ece"] < 0.03
+
+
+# --- the candidate comparison (nlp.hs.calibration_study) -----------------------------------------
+
+from nlp.hs import calibration_study  # noqa: E402
+
+
+def test_candidate_inputs_gap_is_positive_only_for_each_rows_top():
+    p = np.array([0.1, 0.7, 0.2, 0.9, 0.5, 0.05])
+    rid = np.array([0, 0, 0, 1, 2, 2])
+    extra = {"nn_sim": np.linspace(0, 1, 6), "n_words": np.array([3, 3, 3, 60, 12, 12]), "head": np.zeros(6)}
+    got = calibration_study.candidate_inputs(p, rid, extra)
+    z = np.log(p / (1 - p))
+    assert got["gap"][1] == pytest.approx(z[1] - z[2])      # top minus the runner-up
+    assert got["gap"][0] == pytest.approx(z[0] - z[1])      # others: minus the top (negative)
+    assert got["gap"][3] == 10.0                            # a lone candidate: capped, not infinite
+    assert got["gap"][4] > 0 > got["gap"][5]
+    assert got["log_words"][3] == pytest.approx(np.log1p(40))  # capped as the base map caps it
+
+
+def test_every_candidate_fits_and_predicts_probabilities():
+    p, y, rid = _synthetic(120, 0.7, -0.6, 4)
+    extra = {"nn_sim": np.full(len(p), 0.5), "n_words": np.full(len(p), 8), "head": np.zeros(len(p))}
+    inputs = calibration_study.candidate_inputs(p, rid, extra)
+    corpus = {"p": p[:50], "y": y[:50], "drill": np.arange(50) % 4 == 0}
+    names = []
+    for name, fit, apply, x in calibration_study.candidates(inputs, p, corpus):
+        conf = cross_fit(p, y, rid, fit, apply, repeats=1, inputs=x)
+        assert conf.shape == (1, 120) and np.all((conf >= 0) & (conf <= 1)), name
+        names.append(name)
+    assert sum("shipped" in n for n in names) == 1 and any("corpus" in n for n in names)
+
+
+def test_the_study_refuses_the_test_file(tmp_path):
+    path = tmp_path / "cbp_rulings_test.csv"
+    path.write_text("text,hs4,hs6\nx,4015,401519\n")
+    with pytest.raises(SystemExit, match="never used"):
+        calibration_study.main(["--labels", str(path)])
+
+
+def test_share_meeting_target_falls_as_the_file_shrinks():
+    rng = np.random.default_rng(6)
+    conf = rng.uniform(0.3, 0.95, 2000)
+    big = ece_noise_floor(conf, sims=300)["share_meeting_target"]
+    small = ece_noise_floor(conf[:150], sims=300)["share_meeting_target"]
+    assert big > 0.95 and small < 0.5
