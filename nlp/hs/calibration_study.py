@@ -24,9 +24,9 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
 from .evaluate import ece_noise_floor
-from .ranker import NW_CAP
-from .train import (CUSTOMS_VALIDATION, SEED, _logit, apply_platt, base_probabilities, calibration_figures, cross_fit,
-                    fit_platt, top_candidates)
+from .ranker import NW_CAP, _logit
+from .train import (CUSTOMS_VALIDATION, SEED, apply_platt, base_probabilities, calibration_figures, cross_fit, fit_platt,
+                    top_candidates)
 
 COLUMNS = ("logit", "gap", "nn_sim", "log_words", "head")
 

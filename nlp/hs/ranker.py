@@ -382,9 +382,7 @@ class Calibration:
             raise ValueError(f"register must be one of {REGISTERS}, not {register!r}")
         p = _sigmoid(calibration_features(q, nn_sim, n_words) @ self.coef + self.intercept)
         correction = self.customs if register == "customs" else self.firm
-        if correction:
-            p = _sigmoid(correction["a"] * _logit(p) + correction["b"])
-        return p
+        return apply_correction(correction, p) if correction else p
 
     def to_json(self) -> dict:
         return {"kind": "logistic-register", "coef": self.coef.tolist(), "intercept": self.intercept,
@@ -398,6 +396,12 @@ class Calibration:
 def _logit(p):
     p = np.clip(np.asarray(p, dtype=np.float64), 1e-4, 1 - 1e-4)
     return np.log(p / (1 - p))
+
+
+def apply_correction(correction: dict, p) -> np.ndarray:
+    """A register's two-number Platt correction ``{"a", "b"}`` applied to base-map probabilities:
+    monotone (a > 0), so it changes what a confidence means, never the order of the hints."""
+    return _sigmoid(correction["a"] * _logit(p) + correction["b"])
 
 
 NN_COL = FEATURES.index("nn_sim")

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GroupKFold
+from sklearn.model_selection import GroupKFold, KFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 
@@ -36,8 +36,8 @@ from .encoder import MODEL_NAME, get_encoder
 from .evaluate import ece, ece_noise_floor
 from .hinter import RANKER_FILE, lexicon_examples
 from .lexicon import Lexicon, load_lexicon
-from .ranker import (FEATURES, NN_COL, Calibration, Ranker, build_candidates, calibration_features, head_phrase,
-                     word_count)
+from .ranker import (FEATURES, NN_COL, Calibration, Ranker, _logit, apply_correction, build_candidates,
+                     calibration_features, head_phrase, word_count)
 from .retrieval import SHIPPED_EMBEDDINGS, Index, _digest
 
 SEED = 2022
@@ -179,13 +179,7 @@ def fit_platt(p, y) -> dict:
     return {"a": round(float(lr.coef_[0, 0]), 6), "b": round(float(lr.intercept_[0]), 6)}
 
 
-def apply_platt(correction: dict, p) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(correction["a"] * _logit(p) + correction["b"], -50, 50)))
-
-
-def _logit(p) -> np.ndarray:
-    p = np.clip(np.asarray(p, dtype=np.float64), 1e-4, 1 - 1e-4)
-    return np.log(p / (1 - p))
+apply_platt = apply_correction  # the shipped map itself, so a figure is of what ships
 
 
 def fit_register_correction(ranker: Ranker, index, lexicon, rows) -> dict:
@@ -223,8 +217,6 @@ def cross_fit(p, y, rid, fit, apply, folds: int = CROSS_FIT_FOLDS, repeats: int 
     Returns a (repeats, rows) array. Why: a correction fitted and scored on the same 154 rows
     looks better than it is; this is the figure it would show on rows it never saw.
     """
-    from sklearn.model_selection import GroupKFold, KFold
-
     rid = np.asarray(rid)
     x = np.asarray(p if inputs is None else inputs)
     rows = np.unique(rid)
