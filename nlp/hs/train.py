@@ -27,16 +27,17 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GroupKFold
+from sklearn.model_selection import GroupKFold, KFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 
 from .corpus import load_corpus, load_labelled_csv
 from .encoder import MODEL_NAME, get_encoder
-from .evaluate import ece
+from .evaluate import ece, ece_noise_floor
 from .hinter import RANKER_FILE, lexicon_examples
 from .lexicon import Lexicon, load_lexicon
-from .ranker import FEATURES, NN_COL, Calibration, Ranker, build_candidates, calibration_features, word_count
+from .ranker import (FEATURES, NN_COL, Calibration, Ranker, _logit, apply_correction, build_candidates,
+                     calibration_features, head_phrase, word_count)
 from .retrieval import SHIPPED_EMBEDDINGS, Index, _digest
 
 SEED = 2022
@@ -107,17 +108,23 @@ def fit_calibration(q, y, nn_sim, n_words) -> Calibration:
     return Calibration(lr.coef_[0], lr.intercept_[0])
 
 
-def fit_ranker(X, y, rid, groups, n_words, folds: int = 5) -> tuple[Ranker, dict]:
-    """Held-out probabilities by grouped K-fold, calibration map on them, final fit on everything.
-
-    ``n_words[i]``: the word count of row ``i`` (the calibration map reads the register).
-    """
+def heldout_probabilities(X, y, rid, groups, folds: int = 5) -> np.ndarray:
+    """Each candidate's ranker probability from a model that never saw its row's group
+    (grouped K-fold), normalised over the row's candidates: what the calibration maps fit on."""
     oof = np.zeros(len(y))
     row_groups = np.asarray(groups)[rid]
     for tr, te in GroupKFold(n_splits=folds).split(X, y, row_groups):
         m = new_model().fit(X[tr], y[tr])
         oof[te] = m.predict_proba(X[te])[:, 1]
-    q = normalise(oof, rid)
+    return normalise(oof, rid)
+
+
+def fit_ranker(X, y, rid, groups, n_words, folds: int = 5) -> tuple[Ranker, dict]:
+    """Held-out probabilities by grouped K-fold, calibration map on them, final fit on everything.
+
+    ``n_words[i]``: the word count of row ``i`` (the calibration map reads the register).
+    """
+    q = heldout_probabilities(X, y, rid, groups, folds)
     nw = np.asarray(n_words)[rid]
     nn = X[:, NN_COL]
     calibration = fit_calibration(q, y, nn, nw)
@@ -143,22 +150,110 @@ def fit_ranker(X, y, rid, groups, n_words, folds: int = 5) -> tuple[Ranker, dict
     return Ranker(model, calibration), report
 
 
+def base_probabilities(ranker: Ranker, index, lexicon, rows, inputs: dict | None = None
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Base-map probability and label (right heading?) of every candidate of ``rows``, and the
+    row each candidate belongs to: what a register correction is fitted and cross-fitted on.
+
+    The rows must be held out (in no training set and not among the neighbour examples), so the
+    ranker's probabilities on them are what it would give new text. A dict passed as ``inputs``
+    is filled with per-candidate ``nn_sim``, ``n_words`` and ``head`` (a head phrase was read),
+    for correction maps that read more than the probability (``calibration_study``).
+    """
+    base = Ranker(ranker.model, ranker.calibration.base())
+    texts = [r["text"] for r in rows]
+    cands = build_candidates(index, texts, get_encoder().encode(texts), lexicon, None)
+    p = np.concatenate(base.scores_batch(cands, "firm"))
+    y = np.concatenate([[index.head_codes[h] == r["hs4"] for h in c.heads] for r, c in zip(rows, cands)]).astype(int)
+    rid = np.repeat(np.arange(len(cands)), [len(c.heads) for c in cands])
+    if inputs is not None:
+        inputs["nn_sim"] = np.concatenate([c.X[:, NN_COL] for c in cands]).astype(np.float64)
+        inputs["n_words"] = np.array([c.n_words for c in cands])[rid]
+        inputs["head"] = np.array([head_phrase(t) is not None for t in texts], dtype=float)[rid]
+    return p, y, rid
+
+
+def fit_platt(p, y) -> dict:
+    """The two numbers of a Platt correction over the base map's logit (all candidates given)."""
+    lr = LogisticRegression(C=1.0, max_iter=3000).fit(_logit(p)[:, None], y)
+    return {"a": round(float(lr.coef_[0, 0]), 6), "b": round(float(lr.intercept_[0]), 6)}
+
+
+apply_platt = apply_correction  # the shipped map itself, so a figure is of what ships
+
+
 def fit_register_correction(ranker: Ranker, index, lexicon, rows) -> dict:
     """Two-number Platt correction for one register, on top of the base map.
 
     Fitted on held-out rows of that register (none of them is in the corpus or among the
     neighbour examples, so the ranker's probabilities on them are held-out), over all candidates
     of each row, so low-ranked hints' confidences are corrected too. Only the two numbers are
-    kept, never the rows.
+    kept, never the rows, with the correction's cross-fitted figures (``cross_fit_correction``):
+    the file it is fitted on cannot also say how good it is.
     """
-    base = Ranker(ranker.model, ranker.calibration.base())
-    texts = [r["text"] for r in rows]
-    cands = build_candidates(index, texts, get_encoder().encode(texts), lexicon, None)
-    p = np.concatenate(base.scores_batch(cands, "firm"))
-    yy = np.concatenate([[index.head_codes[h] == r["hs4"] for h in c.heads] for r, c in zip(rows, cands)]).astype(int)
-    z = np.log(np.clip(p, 1e-4, 1 - 1e-4) / (1 - np.clip(p, 1e-4, 1 - 1e-4)))
-    lr = LogisticRegression(C=1.0, max_iter=3000).fit(z[:, None], yy)
-    return {"a": round(float(lr.coef_[0, 0]), 6), "b": round(float(lr.intercept_[0]), 6), "rows": len(rows)}
+    p, y, rid = base_probabilities(ranker, index, lexicon, rows)
+    return {**fit_platt(p, y), "rows": len(rows), "cross_fit": cross_fit_correction(p, y, rid)}
+
+
+CROSS_FIT_FOLDS = 5
+CROSS_FIT_REPEATS = 20
+
+
+def top_candidates(p, rid) -> np.ndarray:
+    """Index of each row's best candidate (the top hint; a monotone correction keeps it on top)."""
+    order = np.lexsort((-np.asarray(p), rid))
+    return order[np.searchsorted(rid[order], np.unique(rid))]
+
+
+def cross_fit(p, y, rid, fit, apply, folds: int = CROSS_FIT_FOLDS, repeats: int = CROSS_FIT_REPEATS,
+              seed: int = SEED, inputs=None, row_groups=None) -> np.ndarray:
+    """Out-of-sample confidences of the top hint under a correction fitted by ``fit(x, y)``.
+
+    K-fold over *rows* (a row's candidates stay together): fit on K-1 folds' candidates, apply
+    (``apply(model, x)``) to the held-out fold's top hints; repeated over ``repeats`` shuffles.
+    ``x`` is ``inputs`` (one row per candidate; default the base probability ``p``).
+    ``row_groups`` (one label per row, e.g. its chapter) keeps a group's rows in one fold, so
+    each fold is scored by a fit that never saw its groups (then one pass: the split is fixed).
+    Returns a (repeats, rows) array. Why: a correction fitted and scored on the same 154 rows
+    looks better than it is; this is the figure it would show on rows it never saw.
+    """
+    rid = np.asarray(rid)
+    x = np.asarray(p if inputs is None else inputs)
+    rows = np.unique(rid)
+    top = top_candidates(p, rid)
+    if row_groups is not None:
+        splits = [list(GroupKFold(folds).split(rows, groups=np.asarray(row_groups)))]
+    else:
+        splits = [list(KFold(folds, shuffle=True, random_state=seed + r).split(rows)) for r in range(repeats)]
+    out = np.zeros((len(splits), len(rows)))
+    for r, split in enumerate(splits):
+        for tr, te in split:
+            fitted = np.isin(rid, rows[tr])
+            out[r, te] = apply(fit(x[fitted], y[fitted]), x[top[te]])
+    return out
+
+
+def calibration_figures(conf, correct) -> dict:
+    """ECE (10 bins, as ``evaluate.ece``) and log loss of top-hint confidences."""
+    c = np.clip(np.asarray(conf, dtype=float), 1e-4, 1 - 1e-4)
+    t = np.asarray(correct, dtype=float)
+    return {"ece": round(ece(c, t), 4), "log_loss": round(float(-np.mean(t * np.log(c) + (1 - t) * np.log(1 - c))), 4)}
+
+
+def cross_fit_correction(p, y, rid, folds: int = CROSS_FIT_FOLDS, repeats: int = CROSS_FIT_REPEATS) -> dict:
+    """The two-number correction's figures on the top hint: in-sample and cross-fitted (mean and
+    spread over the repeats' shuffles)."""
+    top = top_candidates(p, rid)
+    correct = y[top]
+    cf = cross_fit(p, y, rid, fit_platt, apply_platt, folds, repeats)
+    per = [calibration_figures(c, correct) for c in cf]
+    eces = np.array([f["ece"] for f in per])
+    return {"in_sample": calibration_figures(apply_platt(fit_platt(p, y), p[top]), correct),
+            "cross_fitted": {"ece": round(float(eces.mean()), 4), "ece_sd": round(float(eces.std()), 4),
+                             "log_loss": round(float(np.mean([f["log_loss"] for f in per])), 4),
+                             "noise_floor": ece_noise_floor(cf.mean(axis=0))},
+            "protocol": f"{folds}-fold over rows x {repeats} shuffles: fitted on {folds - 1}/{folds}, "
+                        f"scored on the top hint of the rest"}
 
 
 def attach_register_corrections(ranker: Ranker, index, lexicon, firm_rows=None, customs_rows=None,
