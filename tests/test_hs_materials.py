@@ -84,6 +84,9 @@ def test_shares_read_both_orders():
     assert M.shares("100% pure silk scarf") == [("silk", 100.0)]
     assert M.shares("coat of 60 percent wool") == [("wool", 60.0)]
     assert M.shares("65% polyester cotton shirt") == [("synthetic", 65.0)]  # the share is the next word's
+    # A form word is no material of a share: the fibre after it is.
+    assert M.shares("vest of 100% finely knit polyester fabric") == [("synthetic", 100.0)]
+    assert M.shares("made from 100% cotton fabric") == [("cotton", 100.0)]
     assert M.shares("a 100 W lamp of glass") == []
 
 

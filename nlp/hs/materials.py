@@ -146,10 +146,12 @@ _PHRASES = sorted(((w, c) for c, ws in WORDS.items() for w in ws), key=lambda p:
 WORD_CLASS = dict(_PHRASES)
 _ALT = "|".join(re.escape(w) for w, _ in _PHRASES)
 _WORD_RE = re.compile(r"\b(" + _ALT + r")\b")
-# "65% polyester", "100% of cotton", "100% pure silk", "60 percent wool"; "polyester 85%",
-# "cotton fibres (60%)".
+# "65% polyester", "100% of cotton", "100% pure silk", "100% finely knit polyester", "60 percent
+# wool"; "polyester 85%", "cotton fibres (60%)". A form word is never the material of a share
+# ("100% knit" says nothing of the fibre).
 _PCT = r"(\d{1,3}(?:\.\d+)?)\s*(?:%|percent|per cent)"
-_SHARE_RE = re.compile(_PCT + r"\s*(?:of\s+)?(?:[a-z]+\s+)??(" + _ALT + r")\b|\b(" + _ALT +
+_SHARE_ALT = "|".join(re.escape(w) for w, _ in _PHRASES if w not in FORM_WORDS)
+_SHARE_RE = re.compile(_PCT + r"\s*(?:of\s+)?(?:[a-z-]+\s+){0,2}?(" + _SHARE_ALT + r")\b|\b(" + _SHARE_ALT +
                        r")\s*(?:fibers?|fibres?)?\s*\(?" + _PCT)
 # "(other than wool, cotton or man-made fibres)", "excluding nylon", "not of cotton": to the next
 # bracket or semicolon.
