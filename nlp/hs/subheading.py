@@ -42,6 +42,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .materials import main_material, subheading_rule
+from .materials import subheading_agreement as material_agreement
 from .nomenclature import DATA_DIR
 
 PICKER_FILE = DATA_DIR / "subheading.json"
@@ -143,90 +145,14 @@ def number_agreement(qty: dict[str, list[float]], bounds: dict[str, tuple[float,
 
 
 # --- materials ---------------------------------------------------------------------------------
-# Material word -> class. HS splits many headings by material ("of cotton", "of man-made fibres",
-# "with outer surface of leather"); customs text states it ("made of 80% nylon and 20% elastane").
-_MATERIAL_WORDS = {
-    "cotton": "cotton", "wool": "wool", "woolen": "wool", "woollen": "wool", "cashmere": "wool",
-    "merino": "wool", "alpaca": "wool", "angora": "wool", "mohair": "wool", "kashmir": "wool",
-    "fine animal hair": "wool", "silk": "silk", "linen": "vegetable", "flax": "vegetable",
-    "jute": "vegetable", "ramie": "vegetable", "hemp": "vegetable", "polyester": "synthetic",
-    "nylon": "synthetic", "polyamide": "synthetic", "acrylic": "synthetic", "modacrylic": "synthetic",
-    "spandex": "synthetic", "elastane": "synthetic", "lycra": "synthetic", "polypropylene": "synthetic",
-    "aramid": "synthetic", "synthetic": "synthetic", "rayon": "artificial", "viscose": "artificial",
-    "modal": "artificial", "lyocell": "artificial", "acetate": "artificial", "artificial": "artificial",
-    "man-made": "man-made", "leather": "leather", "plastic": "plastic", "plastics": "plastic",
-    "pvc": "plastic", "vinyl": "plastic", "polyvinyl chloride": "plastic", "polyurethane": "plastic",
-    "rubber": "rubber", "textile": "textile", "textiles": "textile", "fabric": "textile",
-    "paperboard": "paper", "paper": "paper", "wood": "wood", "wooden": "wood", "glass": "glass",
-    "steel": "iron", "iron": "iron", "stainless steel": "iron", "aluminum": "aluminium",
-    "aluminium": "aluminium", "copper": "copper", "brass": "copper", "bronze": "copper",
-}
-# What a class also counts as (a cotton shirt is of textile materials, of vegetable fibres...).
-_MATERIAL_PARENTS = {"cotton": {"textile", "vegetable"}, "vegetable": {"textile"}, "wool": {"textile"},
-                     "silk": {"textile"}, "synthetic": {"textile", "man-made"},
-                     "artificial": {"textile", "man-made"}, "man-made": {"textile"}}
-# Nomenclature order, for a tie in weight ("50% cotton, 50% polyester" goes to the later one,
-# as the textile section's note on equal weights says).
-_MATERIAL_RANK = {"silk": 0, "wool": 1, "cotton": 2, "vegetable": 3, "synthetic": 4, "man-made": 4,
-                  "artificial": 5}
-_MAT_ALT = "|".join(sorted((re.escape(w) for w in _MATERIAL_WORDS), key=len, reverse=True))
-_MAT_WORD = re.compile(r"\b(" + _MAT_ALT + r")\b", re.I)
-_MAT_PCT = re.compile(r"(\d+(?:\.\d+)?)\s*%\s*(?:of\s+)?(?:\w+\s+)?(" + _MAT_ALT + r")\b|\b(" + _MAT_ALT +
-                      r")\s*(?:fibers?|fibres?)?\s*\(?(\d+(?:\.\d+)?)\s*%", re.I)
-
-
-def _expand_class(c: str) -> set[str]:
-    return {c} | _MATERIAL_PARENTS.get(c, set())
-
-
-def main_material(text: str) -> str | None:
-    """The material a text says the article is mostly of: the largest percentage, else the first
-    material named; None when it names none."""
-    best = None
-    for m in _MAT_PCT.finditer(text):
-        word, pct = (m.group(2), m.group(1)) if m.group(2) else (m.group(3), m.group(4))
-        c = _MATERIAL_WORDS[word.lower()]
-        key = (float(pct), _MATERIAL_RANK.get(c, -1))
-        if best is None or key > best[0]:
-            best = (key, c)
-    if best:
-        return best[1]
-    m = _MAT_WORD.search(text)
-    return _MATERIAL_WORDS[m.group(1).lower()] if m else None
-
-
-_OTHER_THAN = re.compile(r"\b(?:other than|excluding|not of)\b([^);]*)", re.I)
-
-
+# HS splits many headings by material ("of cotton", "of man-made fibres", "with outer surface of
+# leather"); customs text states it ("made of 80% nylon and 20% elastane"). The reader is
+# ``materials`` (shared with the heading ranker's rule feature): ``main_material`` for the text,
+# ``material_agreement`` (``materials.subheading_agreement``) against what a subheading admits.
 def material_rule(code: str, description: str) -> tuple[str, frozenset] | None:
-    """What materials a subheading admits: ("in", classes) for "of cotton" / "of plastics or of
-    textile materials", ("out", classes) for "of textile materials (other than wool, cotton or
-    man-made fibres)"; None when its text names no material. A residual with no list of its own
-    ("n.e.c. in item no. 6204.1") is resolved against its siblings by ``_Static``."""
-    tail = description.split(";", 1)[-1]
-    named = {_MATERIAL_WORDS[w.lower()] for w in _MAT_WORD.findall(_OTHER_THAN.sub("", tail))}
-    m = _OTHER_THAN.search(tail)
-    if m:
-        out = {_MATERIAL_WORDS[w.lower()] for w in _MAT_WORD.findall(m.group(1))}
-        # "of fine animal hair other than that of kashmir goats": the exception narrows a
-        # material the text admits; the admitted material is what matters here.
-        if out and not out & named:
-            return "out", frozenset(out)
-    if re.search(r"n\.e\.[cs]", tail, re.I):
-        return "nec", frozenset(named)
-    return ("in", frozenset(named)) if named else None
-
-
-def material_agreement(main: str | None, rule) -> float:
-    """+1 when the text's main material is one the subheading admits, -1 when it is not, 0 when
-    either says nothing."""
-    if main is None or rule is None:
-        return 0.0
-    kind, classes = rule
-    hit = bool(_expand_class(main) & classes)
-    if kind == "in":
-        return 1.0 if hit else -1.0
-    return -1.0 if hit else 1.0
+    """What materials subheading ``code`` admits (``materials.subheading_rule``); a residual with
+    no list of its own ("n.e.c. in item no. 6204.1") is resolved against its siblings by ``_Static``."""
+    return subheading_rule(description)
 
 
 # --- per-index data ----------------------------------------------------------------------------
