@@ -20,10 +20,17 @@ Two pieces of classification logic that rulings apply and a text's wording alone
   whether it is the first component's heading. Sets of tools of two or more of headings 8202 to
   8205 are their own heading (8206), as that heading's text says.
 
-``analyse`` is called once per block of texts from ``ranker._build_block``: it adds the parts
-headings and the components' headings to the candidates, and returns a ``Composite`` whose
-``columns`` are the ranker inputs ``COMPOSITE_FEATURES`` (registered in ``rules.RULE_FEATURES``).
-Texts with neither a parts nor a set cue cost one regex pass each and no encoder call.
+``analyse`` is meant to be called once per block of texts from ``ranker._build_block`` (one
+line, ``composite = analyse(index, texts, cand)`` before the candidate pairs are read): it adds the
+parts headings and the components' headings to the candidates, and returns a ``Composite`` whose
+``columns`` are the ranker inputs ``COMPOSITE_FEATURES``. Texts with neither a parts nor a set cue
+cost one regex pass each and no encoder call.
+
+**Not wired into the ranker.** Measured with a full retrain (docs/nlp.md, "Parts and sets"), none
+of the three inputs, nor ``parts_of`` alone, improved CBP validation (all three: top-3 heading
+70.8 -> 68.8%; ``parts_of`` alone: 70.8 -> 70.8%, top-1 heading 55.2 -> 54.5%), so by the
+project's rule they stay out of ``rules.RULE_FEATURES`` and the shipped model; the module, its
+tests and the figures are kept for the next attempt.
 """
 
 from __future__ import annotations
@@ -37,6 +44,9 @@ import numpy as np
 from .nomenclature import get, headings, subheadings
 
 COMPOSITE_FEATURES = ["parts_of", "set_share", "set_first"]
+# The ones ``columns`` returns, i.e. what would be appended to ``rules.RULE_FEATURES`` when wired
+# in (none is today: measured figures in docs/nlp.md, "Parts and sets").
+ACTIVE_FEATURES = list(COMPOSITE_FEATURES)
 
 # --- parts ----------------------------------------------------------------------------------
 _HEAD_CODE = r"(\d{2}\.?\d{2})"
@@ -89,8 +99,11 @@ def parts_heading_map() -> dict[str, str]:
 #   "parts / components / accessories of|for (use in|with) <whole>"
 #   "as a part / component of <whole>"
 #   "<whole> part(s) / component(s)" ("snow blower part", "washing machine parts")
-#   "used / designed / intended ... in|on|with|for <whole>" (the whole must then be a heading
-#   that provides for parts, see ``parts_heading_map``; checked in ``analyse``).
+#   "used / designed / intended ... in|on|with|for <whole>", "for use with <whole>": no part word,
+#   so the whole must then be a machine, vehicle or instrument heading that provides for parts
+#   (sections XVI-XIX, ``parts_heading_map``), checked in ``analyse`` with the encoder. A plain
+#   "<article> for <whole>" is not read: in firm text it names the market far more often than a
+#   machine ("rugged laptops for field crews", "titanium bar for aerospace" matched 8708 and 8807).
 _PART_NOUN = r"(?:spare parts?|replacement parts?|parts?|components?|accessories|accessory|spares)"
 _DET = r"(?:(?:an?|the|all|any|most|various|such|certain|their|its)\s+)*"
 _WHOLE = r"([a-z0-9][a-z0-9 /'&.-]{2,80}?)"
@@ -101,9 +114,9 @@ _PARTS_OF = re.compile(r"\b" + _PART_NOUN + r"\s+(?:of|for|to fit|fitting)\s+(?:
 _AS_PART = re.compile(r"\bas\s+(?:an?\s+)?(?:integral\s+)?(?:part|component)s?\s+of\s+" + _DET + _WHOLE + _WHOLE_END)
 _WHOLE_PART = re.compile(r"(?:^|[,;:(]\s*|\b(?:an?|the|of|for)\s+)([a-z][a-z0-9 /'&-]{2,60}?)\s+"
                          + _PART_NOUN + r"\b")
-_USED_IN = re.compile(r"\b(?:used|designed|intended|suitable|made|built)\s+(?:solely\s+|principally\s+|"
-                      r"specifically\s+|exclusively\s+)*(?:for\s+use\s+)?(?:in|on|with|for)\s+" + _DET
-                      + _WHOLE + _WHOLE_END)
+_USED_IN = re.compile(r"\b(?:(?:used|designed|intended|suitable|made|built)\s+(?:solely\s+|principally\s+|"
+                      r"specifically\s+|exclusively\s+)*(?:for\s+use\s+)?(?:in|on|with|for)|for\s+use\s+(?:in|on|with))\s+"
+                      + _DET + _WHOLE + _WHOLE_END)
 # "part" that names no part: "in part", "part number", "two-part", "parts per million".
 _NOT_PART = re.compile(r"\b(?:in|for the most|on the)\s+parts?\b|\bparts?\s+(?:no\b|number|#|per\s+(?:million|billion))"
                        r"|\w-(?:parts?|components?)\b|\b(?:two|three|four|multi)\s+parts?\b", re.I)
@@ -111,6 +124,9 @@ _NOT_PART = re.compile(r"\b(?:in|for the most|on the)\s+parts?\b|\bparts?\s+(?:n
 _PART_ADJ = re.compile(r"(?:^|\s)(?:related|working|moving|wear|wearing|spare|replacement|small|other|various|"
                        r"machined|precision|custom|oem|aftermarket|stamped|cast|forged|molded|moulded|turned|"
                        r"assorted|loose|individual|component|automotive|auto|body)$")
+# A whole whose last word names an activity or a field, not a thing.
+_ACTIVITY = re.compile(r"(?:ion|ment|ing|ance|ence)s?$|\b(?:purposes?|industry|industries|applications?|uses?|"
+                       r"procedures?|operations?|processes|work|works|sector|trade|market|manufacture)$")
 _LEAD_DET = re.compile(r"^" + _DET)
 _WEAK_WHOLE = re.compile(r"^(?:use|uses|a|an|the|other|this|these|such|all|various|machine|machines|"
                          r"equipment|apparatus|vehicles?|industry|industrial|automotive industry|other materials?|materials?)$")
@@ -144,6 +160,8 @@ def parts_cue(text: str) -> PartsCue | None:
                     continue
             if material_mask(whole) and not re.search(r"[a-z]{3}", _MATERIAL_WORDS.sub(" ", whole)):
                 continue  # "parts of stainless steel": the part's material, not its whole
+            if _ACTIVITY.search(whole):
+                continue  # "used in the manufacture of ...", "for agricultural purposes": a use, not a whole
             if len(whole) >= 3 and not _WEAK_WHOLE.match(whole):
                 return PartsCue(whole, explicit)
     return None
@@ -154,6 +172,7 @@ _SET_WORD = re.compile(r"\b(?:kits?|sets?|assortments?|outfits?|combo|combinatio
                        r"(?:\d+|two|three|four|five|six|seven|eight|nine|ten)[- ](?:pc|pcs|piece|pieces)\b)", re.I)
 _LIST_MARK = re.compile(r"\b(?:containing|contains|consisting of|consists of|comprising|comprises|composed of|"
                         r"that includes|which includes|includes|including|made up of|with)\s+", re.I)
+_SET_OF = re.compile(r"\s+of\s+", re.I)  # "a set of saucepans, a stockpot and a pan": "of" right after the set word
 _LIST_END = re.compile(r"(?:,?\s*\b(?:all|each|both)\b\s+(?:packaged|packed|put up|presented|contained|housed|"
                        r"made|of)\b|,?\s*\b(?:packaged|packed|put up|presented|housed|sold|imported)\b|"
                        r",?\s*\bin an?\s+(?:[\w-]+\s+){0,3}(?:case|pouch|box|bag|tray|tin|container|carry)\b|[;(])", re.I)
@@ -170,7 +189,8 @@ def set_components(text: str) -> list[str]:
     -> ["jack", "jack stands", "bag"]), or [] when the text is no set or lists fewer than two."""
     if not text or not _SET_WORD.search(text):
         return []
-    m = _LIST_MARK.search(text, _SET_WORD.search(text).start())
+    sw = _SET_WORD.search(text)
+    m = _SET_OF.match(text, sw.end()) or _LIST_MARK.search(text, sw.start())
     if not m:
         return []
     rest = text[m.end():]
@@ -192,6 +212,7 @@ def set_components(text: str) -> list[str]:
 K_WHOLE = 5        # the whole's best headings considered
 TAU_WHOLE = 0.05   # softmax temperature over them (as the neighbours' vote)
 USED_IN_MIN_SIM = 0.45  # "used in <whole>" without a part word: the whole must match a machine this well
+MACHINE_CHAPTERS = (84, 93)  # sections XVI-XIX: machinery, vehicles, aircraft, ships, instruments, clocks, music, arms
 
 
 @dataclass
@@ -252,8 +273,10 @@ def analyse(index, texts, cand: np.ndarray | None = None) -> Composite:
         s = sims[cue.whole]
         top = np.argsort(-s)[:K_WHOLE]
         if not cue.explicit:
-            # "used in <whole>" says part only when the whole is a machine whose parts have a home.
-            if s[top[0]] < USED_IN_MIN_SIM or index.head_codes[top[0]] not in pmap:
+            # "used in <whole>" says part only when the whole is a machine, apparatus, vehicle or
+            # instrument (sections XVI-XIX, whose notes carry the parts rules) whose parts have a home.
+            code0 = index.head_codes[top[0]]
+            if s[top[0]] < USED_IN_MIN_SIM or code0 not in pmap or not MACHINE_CHAPTERS[0] <= int(code0[:2]) <= MACHINE_CHAPTERS[1]:
                 continue
         w = np.exp((s[top] - s[top[0]]) / TAU_WHOLE)
         w /= w.sum()
@@ -297,10 +320,10 @@ def analyse(index, texts, cand: np.ndarray | None = None) -> Composite:
 
 
 def columns(composite: Composite | None, rows, heads) -> np.ndarray:
-    """``COMPOSITE_FEATURES`` columns for candidate pairs; zeros when no analysis was made."""
+    """``ACTIVE_FEATURES`` columns for candidate pairs; zeros when no analysis was made."""
     if composite is None:
-        return np.zeros((len(rows), len(COMPOSITE_FEATURES)), dtype=np.float32)
-    return composite.columns(rows, heads)
+        return np.zeros((len(rows), len(ACTIVE_FEATURES)), dtype=np.float32)
+    return composite.columns(rows, heads)[:, [COMPOSITE_FEATURES.index(f) for f in ACTIVE_FEATURES]]
 
 
 def describe(code: str) -> str:

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .composite import analyse as composite_analyse
 from .encoder import get_encoder
 from .rules import RULE_FEATURES, rule_columns
 
@@ -200,7 +199,6 @@ def _build_block(index, texts, vecs, lexicon, exclude_groups) -> list[Candidates
                 if hit.get("hs6") in index.sub_pos:
                     lex_sub[i][index.sub_pos[hit["hs6"]]] = 1.0
                 cand[i, h] = True
-    composite = composite_analyse(index, texts, cand)  # parts and sets: adds candidates (nlp/hs/composite.py)
     rows, heads = np.nonzero(cand)
     cp = index.chap_pos_of_head[heads]
     chap_vote = np.add.reduceat(knn_vote, index.chap_start, axis=1)
@@ -213,7 +211,7 @@ def _build_block(index, texts, vecs, lexicon, exclude_groups) -> list[Candidates
         nn_sim[rows], np.where(kmax > 0, nn_sim[rows] - kmax, 1.0), seen[heads] & (heads != hidden[rows]),
         np.minimum(lex[rows, heads], 4.0), lex_any[rows], chap_vote[rows, cp], chap_enc[rows, cp],
         enc.max(axis=1)[rows] - enc[rows, heads], knit[rows] * index.head_knit[heads],
-        head_enc[rows, heads], head_knn[rows, heads], rule_columns(texts, index.head_codes, rows, heads, composite),
+        head_enc[rows, heads], head_knn[rows, heads], rule_columns(texts, index.head_codes, rows, heads),
     ]).astype(np.float32)
     bounds = np.searchsorted(rows, np.arange(n + 1))
     out = []

@@ -205,19 +205,3 @@ def rule_columns(texts, head_codes, rows, heads) -> np.ndarray:
     tm, hm = t_mat[rows], h_mat[heads]
     mat = np.where((tm == 0) | (hm == 0), 0.0, np.where((tm & hm) != 0, 1.0, -1.0))
     return mat[:, None].astype(np.float32)
-
-
-# --- composite goods: parts and sets (nlp/hs/composite.py) ---------------------------------------
-# Appended as a wrapper so the material columns above stay as they are: the composite features need
-# the block's encoder analysis (``composite.analyse``, made once per block in ``ranker._build_block``),
-# which the per-pair material rule does not. Without it (``composite=None``) their columns are 0.
-from . import composite as _composite  # noqa: E402
-
-RULE_FEATURES += _composite.COMPOSITE_FEATURES
-_material_columns = rule_columns
-
-
-def rule_columns(texts, head_codes, rows, heads, composite=None) -> np.ndarray:  # noqa: F811
-    """Columns of ``RULE_FEATURES``: the material rule's, then the composite goods' (parts, sets)."""
-    return np.hstack([_material_columns(texts, head_codes, rows, heads),
-                      _composite.columns(composite, np.asarray(rows, dtype=int), np.asarray(heads, dtype=int))])
