@@ -286,15 +286,16 @@ class _Neighbours:
         exactly as the text is quoted; otherwise the first in the neighbour order."""
         if self._best is None:
             self._best = {}
-            examples, ex_head = self.index.examples, self.index.ex_head
-            for j, s in zip(self.nbr, self.sims):  # best first: the first of a heading is its closest
+            examples = self.index.examples
+            # best first: the first of a heading is its closest
+            nbr = np.asarray(self.nbr)
+            for j, h, s in zip(nbr.tolist(), self.index.ex_head[nbr].tolist(), np.asarray(self.sims).tolist()):
                 if s <= 0:
                     break
-                h = int(ex_head[j])
                 if h not in self._best:
-                    self._best[h] = (examples[j]["text"], float(s))
-                elif float(s) == self._best[h][1] and examples[j]["text"] == self.text:
-                    self._best[h] = (self.text, float(s))
+                    self._best[h] = (examples[j]["text"], s)
+                elif s == self._best[h][1] and examples[j]["text"] == self.text:
+                    self._best[h] = (self.text, s)
         return self._best
 
     def __contains__(self, h) -> bool:
@@ -323,6 +324,7 @@ class _SubScores:
         self.nbr, self.weights, self.sims, self.text = nbr, weights, sims, text
         self.cache: dict = {}  # per-text values the picker computes once
         self._vote: dict[int, float] | None = None
+        self._extras: dict | None = None
         self._done: dict[int, list[tuple[int, float]]] = {}
 
     @property
@@ -331,11 +333,23 @@ class _SubScores:
         if self._vote is None:
             self._vote = {}
             if self.nbr is not None:
-                for j, wj in zip(self.nbr, self.weights):
-                    s = int(self.index.ex_sub[j])
+                for s, wj in zip(self.index.ex_sub[self.nbr].tolist(), np.asarray(self.weights).tolist()):
                     if s >= 0:
-                        self._vote[s] = self._vote.get(s, 0.0) + float(wj)
+                        self._vote[s] = self._vote.get(s, 0.0) + wj
         return self._vote
+
+    @property
+    def extras(self) -> dict[int, list[tuple[int, float]]]:
+        """Heading -> the formula's additions to its subheadings' scores, ``(subheading,
+        weight x value)``, in the order the formula adds them (votes, then lexicon terms): built
+        once per text, so a heading's scores touch only its own few additions."""
+        if self._extras is None:
+            self._extras = {}
+            sub_head = self.index.sub_head_list
+            for extra, weight in ((self.vote, SUB_VOTE_WEIGHT), (self.lex, SUB_LEX_WEIGHT)):
+                for s, v in extra.items():
+                    self._extras.setdefault(sub_head[s], []).append((s, weight * v))
+        return self._extras
 
     def get(self, h, default=None, formula: bool = False):
         """The best subheadings of heading ``h`` as ``[(subheading index, score)]``; ``formula``
@@ -346,17 +360,15 @@ class _SubScores:
                 score = self.picker.scores(self, h)
             else:
                 score = self.row[lo:hi].astype(np.float64)
-                for extra, weight in ((self.vote, SUB_VOTE_WEIGHT), (self.lex, SUB_LEX_WEIGHT)):
-                    for s, v in extra.items():
-                        if lo <= s < hi:
-                            score[s - lo] += weight * v
+                for s, add in self.extras.get(h, ()):
+                    score[s - lo] += add
             self.keep(h, lo, score)
         return self._done[h] or default
 
     def keep(self, h, lo, score) -> None:
         """Remember heading ``h``'s best subheadings from one score per subheading."""
         order = np.argsort(-score)[:SUB_TOP]
-        self._done[h] = [(lo + int(k), float(score[k])) for k in order]
+        self._done[h] = list(zip((order + lo).tolist(), score[order].tolist()))
 
 
 # Hand-set fusion used until a trained model exists (and as the "fusion" method's fallback).
