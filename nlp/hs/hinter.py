@@ -96,10 +96,10 @@ class Hinter:
         model_texts = [clean[i] for i in todo]
         # Long texts' head phrases are embedded in the same encoder call (one batch, not one more
         # small call per block of candidates; build_candidates then finds them in the cache).
-        heads = [p for p in map(head_phrase, model_texts) if p]
-        vecs = self.encoder.encode(model_texts + heads)[:len(model_texts)]
+        heads = [head_phrase(t) for t in model_texts]
+        vecs = self.encoder.encode(model_texts + [p for p in heads if p])[:len(model_texts)]
         excl = None if exclude_groups is None else [exclude_groups[i] for i in todo]
-        cands = build_candidates(self.index, model_texts, vecs, self.lexicon, excl)
+        cands = build_candidates(self.index, model_texts, vecs, self.lexicon, excl, heads)
         if self.subheading is not None:
             self.subheading.attach(cands, vecs)
         if self.ranker is not None:

@@ -86,17 +86,19 @@ class Candidates:
 CHUNK = 512  # texts per block: bounds the (texts x examples) similarity matrix in memory
 
 
-def build_candidates(index, texts, vecs, lexicon, exclude_groups=None) -> list[Candidates]:
+def build_candidates(index, texts, vecs, lexicon, exclude_groups=None, heads=None) -> list[Candidates]:
     """Features for every candidate heading of every text, in blocks of ``CHUNK`` texts.
 
     ``exclude_groups[i]`` hides examples of that group from text ``i`` (leave-one-group-out
-    features for training, so a row never finds itself or its own rewordings).
+    features for training, so a row never finds itself or its own rewordings). ``heads[i]``:
+    ``head_phrase(texts[i])`` when the caller has it already (the hinter does).
     """
     out: list[Candidates] = []
     for a in range(0, len(texts), CHUNK):
         b = a + CHUNK
         out += _build_block(index, texts[a:b], vecs[a:b], lexicon,
-                            None if exclude_groups is None else exclude_groups[a:b])
+                            None if exclude_groups is None else exclude_groups[a:b],
+                            None if heads is None else heads[a:b])
     return out
 
 
@@ -114,7 +116,7 @@ def _ranks(M: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     return width - (pos - rows * width)
 
 
-def _build_block(index, texts, vecs, lexicon, exclude_groups) -> list[Candidates]:
+def _build_block(index, texts, vecs, lexicon, exclude_groups, heads=None) -> list[Candidates]:
     n = len(texts)
     if n == 0:
         return []
@@ -123,7 +125,7 @@ def _build_block(index, texts, vecs, lexicon, exclude_groups) -> list[Candidates
     S_sub = vecs @ index.E_sub.T                        # (n, S)
     sub_max = np.maximum.reduceat(S_sub, index.sub_start, axis=1)
     enc = np.maximum(S_head, sub_max)
-    T = (index.tfidf.transform(texts) @ index.T_head.T).toarray().astype(np.float32)
+    T = (index.tfidf.transform(texts) @ index.T_head.T).toarray().astype(np.float32, copy=False)
     rix = np.arange(n)
     cand = np.zeros((n, H), dtype=bool)
     cand[rix[:, None], np.argpartition(-enc, N_ENC - 1, axis=1)[:, :N_ENC]] = True
@@ -135,16 +137,24 @@ def _build_block(index, texts, vecs, lexicon, exclude_groups) -> list[Candidates
     top1 = np.full(n, -1)
     hidden = np.full(n, -1)  # the unseen-heading drill: this row's heading has no examples
     nbr = sims = w = None
-    # Head phrases of long texts, embedded apart (the encoder's cache serves repeats).
-    hp = [head_phrase(t) for t in texts]
+    # Head phrases of long texts, embedded apart (the encoder's cache serves repeats). A head
+    # phrase shared by several texts ("Our line" of "Our line of ...") is searched once (its rows
+    # are equal to the last bit either way); not in training, where each row hides other examples.
+    hp = [head_phrase(t) for t in texts] if heads is None else heads
     hp_rows = np.array([i for i, h in enumerate(hp) if h], dtype=int)
     head_enc = enc
     if len(hp_rows):
-        hv = get_encoder().encode([hp[i] for i in hp_rows])
+        if exclude_groups is None:
+            first: dict[str, int] = {}
+            inv = np.array([first.setdefault(hp[i], len(first)) for i in hp_rows], dtype=int)
+            hv = get_encoder().encode(list(first))
+        else:
+            inv = np.arange(len(hp_rows))
+            hv = get_encoder().encode([hp[i] for i in hp_rows])
         head_enc = enc.copy()
-        head_enc[hp_rows] = np.maximum(hv @ index.E_head.T,
-                                       np.maximum.reduceat(hv @ index.E_sub.T, index.sub_start, axis=1))
-        cand[hp_rows[:, None], np.argpartition(-head_enc[hp_rows], N_HEAD - 1, axis=1)[:, :N_HEAD]] = True
+        he = np.maximum(hv @ index.E_head.T, np.maximum.reduceat(hv @ index.E_sub.T, index.sub_start, axis=1))
+        head_enc[hp_rows] = he[inv]
+        cand[hp_rows[:, None], np.argpartition(-he, N_HEAD - 1, axis=1)[inv, :N_HEAD]] = True
     head_knn = knn_max
     if len(index.examples) > 0:
         S_ex = vecs @ index.E_ex.T
@@ -175,6 +185,7 @@ def _build_block(index, texts, vecs, lexicon, exclude_groups) -> list[Candidates
             if hidden_ex is not None:
                 S_hx[hidden_ex[hp_rows]] = -1.0
             hn, hs = _nearest(S_hx)
+            hn, hs = hn[inv], hs[inv]
             head_knn = knn_max.copy()
             head_knn[hp_rows] = 0.0
             hr = np.repeat(hp_rows, hn.shape[1])
