@@ -183,7 +183,7 @@ def main_material(text: str) -> str | None:
     """The material a text says the article is mostly of: the largest percentage, else the first
     material named; None when it names none."""
     best = None
-    for m in _MAT_PCT.finditer(text):
+    for m in _MAT_PCT.finditer(text) if "%" in text else ():  # every percentage form has a "%"
         word, pct = (m.group(2), m.group(1)) if m.group(2) else (m.group(3), m.group(4))
         c = _MATERIAL_WORDS[word.lower()]
         key = (float(pct), _MATERIAL_RANK.get(c, -1))
@@ -277,11 +277,16 @@ class _Static:
             names = sorted({m for m in mats if m})
             self.material_id = {m: k + 1 for k, m in enumerate(names)}  # 0: names no material
             self.ex_material = np.array([self.material_id.get(m, 0) for m in mats], dtype=np.int64)
-        if h not in self._ex_of_head:
-            self._ex_of_head[h] = np.flatnonzero((index.ex_head == h) & (index.ex_sub >= 0))
-        return self._ex_of_head[h]
+            # Every heading's examples at once (one stable sort, positions ascending within a
+            # heading), so no hint pays a scan of all examples for a heading it meets first.
+            named = np.flatnonzero(index.ex_sub >= 0)
+            named = named[np.argsort(index.ex_head[named], kind="stable")]
+            cuts = np.searchsorted(index.ex_head[named], np.arange(len(index.head_codes) + 1))
+            self._ex_of_head = {k: named[a:b] for k, (a, b) in enumerate(zip(cuts[:-1], cuts[1:])) if b > a}
+        return self._ex_of_head.get(h, _NO_EXAMPLES)
 
 
+_NO_EXAMPLES = np.zeros(0, dtype=np.int64)
 _STATIC: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
