@@ -378,6 +378,9 @@ class _SubScores:
 
     def keep(self, h, lo, score) -> None:
         """Remember heading ``h``'s best subheadings from one score per subheading."""
+        if len(score) == 1:  # one subheading (about one hint in ten): nothing to sort
+            self._done[h] = [(lo, float(score[0]))]
+            return
         order = np.argsort(-score)[:SUB_TOP]
         self._done[h] = list(zip((order + lo).tolist(), score[order].tolist()))
 
