@@ -159,3 +159,28 @@ def test_picker_reads_material_and_thresholds(hinter):
                          "Three-phase AC induction motor, 5.5 kW, foot mounted"])
     assert hints[0][0]["hs6"] == "611030"
     assert hints[1][0]["hs6"] == "850152"
+
+
+def test_batched_features_equal_pair_by_pair(hinter):
+    """``features_batch`` computes every (text, heading) pair in one pass: each pair's rows must be
+    the rows of ``features`` for that pair alone, to the last bit (no pair sees another's values),
+    in training (a hidden group, a hidden heading) as in hinting."""
+    from nlp.hs.ranker import build_candidates
+
+    texts = ["100% cotton knitted T-shirts for men", "Electric motors, AC, 1.5 kW, three-phase",
+             "Leather briefcases and attache cases", "frozen boneless beef cuts", "qwzx plorb",
+             "Women's trousers of synthetic fibres, woven, 65% polyester 35% cotton"]
+    vecs = hinter.encoder.encode(texts)
+    for exclude in (None, ["g1", "", "g3", "", "", "g6"], [("hs4", "6109"), None, None, ("hs4", "0202"), None, None]):
+        cands = build_candidates(hinter.index, texts, vecs, hinter.lexicon)
+        hinter.subheading.attach(cands, vecs)
+        jobs = []
+        for i, c in enumerate(cands):
+            if exclude is not None:
+                c.sub_scores.cache["exclude"] = exclude[i]
+            jobs += [(c.sub_scores, h) for h in c.heads]
+        batch = S.features_batch(jobs)
+        alone = np.vstack([S.features(ss, h) for ss, h in jobs])
+        assert batch.shape == (len(alone), len(S.BASE_FEATURES)) and len(jobs) > 50
+        assert np.array_equal(batch, alone)
+    assert S.features_batch([]).shape == (0, len(S.BASE_FEATURES))

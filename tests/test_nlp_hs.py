@@ -248,6 +248,24 @@ def test_batched_features_equal_one_text_at_a_time(hinter, monkeypatch):
         np.testing.assert_allclose(conf, hinter.ranker.scores(c.X, c.n_words)[1], rtol=1e-9)
 
 
+def test_nearest_examples_are_the_best_in_order():
+    """The neighbour search (block maxima, then the few blocks that can hold the k best) returns
+    what a full sort returns: the k largest values, best first, equal values in column order."""
+    from nlp.hs import ranker
+
+    rng = np.random.default_rng(3)
+    k = ranker.K_NEIGHBOURS
+    for shape in ((40, 12345), (7, 1000), (3, 20), (5, 3)):
+        S = rng.random(shape, dtype=np.float32)
+        S[:, 17 % shape[1]] = S[:, 3 % shape[1]]  # exact ties, as identical example vectors give
+        S[0] = 0.5  # a row of one value: its first k columns
+        if shape[1] > 300:
+            S[1, 200:300] = -1.0  # hidden examples (training) never chosen over others
+        idx, vals = ranker._nearest(S)
+        full = np.argsort(-S, axis=1, kind="stable")[:, : min(k, shape[1])]
+        assert np.array_equal(idx, full) and np.array_equal(vals, np.take_along_axis(S, full, axis=1))
+
+
 def test_code_in_text_wins(hinter):
     hints = hinter.hint(["Visors, HTS 3926.20.9050"])[0]
     assert hints[0]["method"] == "code-in-text" and hints[0]["hs6"] == "392620"

@@ -23,7 +23,7 @@ from .corpus import load_corpus
 from .encoder import get_encoder
 from .lexicon import get_lexicon, load_lexicon
 from .nomenclature import DATA_DIR, get
-from .ranker import REGISTERS, Ranker, build_candidates, fallback_scores, head_phrase
+from .ranker import FEATURES, REGISTERS, Ranker, build_candidates, fallback_scores, head_phrase
 from .retrieval import Index
 from .subheading import load_picker
 
@@ -38,6 +38,7 @@ UNKNOWN_WORDS_CAP = 0.1
 # about 0.35 ms a text and hs-hint fell under 0.7x the raw encoder (docs/nlp.md, "Speed").
 PICKER_HINTS = 1
 _HAS_LETTER = re.compile(r"[^\W\d_]")
+_KNN_MAX, _ENC_SUB = FEATURES.index("knn_max"), FEATURES.index("enc_sub")  # columns the explanations read
 
 
 def lexicon_examples(entries: list[dict]) -> list[dict]:
@@ -95,10 +96,10 @@ class Hinter:
         model_texts = [clean[i] for i in todo]
         # Long texts' head phrases are embedded in the same encoder call (one batch, not one more
         # small call per block of candidates; build_candidates then finds them in the cache).
-        heads = [p for p in map(head_phrase, model_texts) if p]
-        vecs = self.encoder.encode(model_texts + heads)[:len(model_texts)]
+        heads = [head_phrase(t) for t in model_texts]
+        vecs = self.encoder.encode(model_texts + [p for p in heads if p])[:len(model_texts)]
         excl = None if exclude_groups is None else [exclude_groups[i] for i in todo]
-        cands = build_candidates(self.index, model_texts, vecs, self.lexicon, excl)
+        cands = build_candidates(self.index, model_texts, vecs, self.lexicon, excl, heads)
         if self.subheading is not None:
             self.subheading.attach(cands, vecs)
         if self.ranker is not None:
@@ -123,7 +124,7 @@ class Hinter:
 
     def _hints_for(self, text: str, c, top: int, conf: np.ndarray) -> list[dict]:
         ix = self.index
-        order = np.argsort(-conf)
+        order = np.argsort(-conf).tolist()
         hints: list[dict] = []
         written = [k for k in find_codes(text) if k["valid"]]
         used: set[str] = set()
@@ -167,21 +168,25 @@ class Hinter:
                 "hs_edition": HS_EDITION, "explanation": explanation}
 
     def _explain(self, text, c, r, h, hs6) -> str:
-        from .ranker import FEATURES
-
         ix = self.index
         code = ix.head_codes[h]
-        head_desc = get(code)["description"]
         x = c.X[r]
         parts = []
         if h in c.lex_terms:
             parts.append(f"trade term '{c.lex_terms[h]}' is listed under heading {code}")
-        if h in c.neighbour and x[FEATURES.index("knn_max")] >= 0.6:
+        # The feature test first: the neighbour table is built only when some hint needs it.
+        if x[_KNN_MAX] >= 0.6 and h in c.neighbour:
             ex, sim = c.neighbour[h]
             parts.append(f"closest labelled example '{_short(ex, 50)}' (similarity {sim:.2f})")
-        parts.append(f"text similarity {x[FEATURES.index('enc_sub')]:.2f} to the subheading wording")
-        return (f"'{_short(text, 60)}' matched heading {code}: {_short(head_desc, 90)}; "
-                f"subheading {hs6}: {_short(get(hs6)['description'], 90)} ({'; '.join(parts)})")
+        parts.append(f"text similarity {x[_ENC_SUB]:.2f} to the subheading wording")
+        return (f"'{_short(text, 60)}' matched heading {code}: {_wording(code)}; "
+                f"subheading {hs6}: {_wording(hs6)} ({'; '.join(parts)})")
+
+
+@lru_cache(maxsize=1 << 13)
+def _wording(code: str) -> str:
+    """A heading's or subheading's nomenclature text as explanations quote it (shortened)."""
+    return _short(get(code)["description"], 90)
 
 
 _LOCK = threading.Lock()

@@ -86,17 +86,19 @@ class Candidates:
 CHUNK = 512  # texts per block: bounds the (texts x examples) similarity matrix in memory
 
 
-def build_candidates(index, texts, vecs, lexicon, exclude_groups=None) -> list[Candidates]:
+def build_candidates(index, texts, vecs, lexicon, exclude_groups=None, heads=None) -> list[Candidates]:
     """Features for every candidate heading of every text, in blocks of ``CHUNK`` texts.
 
     ``exclude_groups[i]`` hides examples of that group from text ``i`` (leave-one-group-out
-    features for training, so a row never finds itself or its own rewordings).
+    features for training, so a row never finds itself or its own rewordings). ``heads[i]``:
+    ``head_phrase(texts[i])`` when the caller has it already (the hinter does).
     """
     out: list[Candidates] = []
     for a in range(0, len(texts), CHUNK):
         b = a + CHUNK
         out += _build_block(index, texts[a:b], vecs[a:b], lexicon,
-                            None if exclude_groups is None else exclude_groups[a:b])
+                            None if exclude_groups is None else exclude_groups[a:b],
+                            None if heads is None else heads[a:b])
     return out
 
 
@@ -114,7 +116,7 @@ def _ranks(M: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     return width - (pos - rows * width)
 
 
-def _build_block(index, texts, vecs, lexicon, exclude_groups) -> list[Candidates]:
+def _build_block(index, texts, vecs, lexicon, exclude_groups, heads=None) -> list[Candidates]:
     n = len(texts)
     if n == 0:
         return []
@@ -123,7 +125,7 @@ def _build_block(index, texts, vecs, lexicon, exclude_groups) -> list[Candidates
     S_sub = vecs @ index.E_sub.T                        # (n, S)
     sub_max = np.maximum.reduceat(S_sub, index.sub_start, axis=1)
     enc = np.maximum(S_head, sub_max)
-    T = (index.tfidf.transform(texts) @ index.T_head.T).toarray().astype(np.float32)
+    T = (index.tfidf.transform(texts) @ index.T_head.T).toarray().astype(np.float32, copy=False)
     rix = np.arange(n)
     cand = np.zeros((n, H), dtype=bool)
     cand[rix[:, None], np.argpartition(-enc, N_ENC - 1, axis=1)[:, :N_ENC]] = True
@@ -135,16 +137,24 @@ def _build_block(index, texts, vecs, lexicon, exclude_groups) -> list[Candidates
     top1 = np.full(n, -1)
     hidden = np.full(n, -1)  # the unseen-heading drill: this row's heading has no examples
     nbr = sims = w = None
-    # Head phrases of long texts, embedded apart (the encoder's cache serves repeats).
-    hp = [head_phrase(t) for t in texts]
+    # Head phrases of long texts, embedded apart (the encoder's cache serves repeats). A head
+    # phrase shared by several texts ("Our line" of "Our line of ...") is searched once (its rows
+    # are equal to the last bit either way); not in training, where each row hides other examples.
+    hp = [head_phrase(t) for t in texts] if heads is None else heads
     hp_rows = np.array([i for i, h in enumerate(hp) if h], dtype=int)
     head_enc = enc
     if len(hp_rows):
-        hv = get_encoder().encode([hp[i] for i in hp_rows])
+        if exclude_groups is None:
+            first: dict[str, int] = {}
+            inv = np.array([first.setdefault(hp[i], len(first)) for i in hp_rows], dtype=int)
+            hv = get_encoder().encode(list(first))
+        else:
+            inv = np.arange(len(hp_rows))
+            hv = get_encoder().encode([hp[i] for i in hp_rows])
         head_enc = enc.copy()
-        head_enc[hp_rows] = np.maximum(hv @ index.E_head.T,
-                                       np.maximum.reduceat(hv @ index.E_sub.T, index.sub_start, axis=1))
-        cand[hp_rows[:, None], np.argpartition(-head_enc[hp_rows], N_HEAD - 1, axis=1)[:, :N_HEAD]] = True
+        he = np.maximum(hv @ index.E_head.T, np.maximum.reduceat(hv @ index.E_sub.T, index.sub_start, axis=1))
+        head_enc[hp_rows] = he[inv]
+        cand[hp_rows[:, None], np.argpartition(-he, N_HEAD - 1, axis=1)[inv, :N_HEAD]] = True
     head_knn = knn_max
     if len(index.examples) > 0:
         S_ex = vecs @ index.E_ex.T
@@ -175,6 +185,7 @@ def _build_block(index, texts, vecs, lexicon, exclude_groups) -> list[Candidates
             if hidden_ex is not None:
                 S_hx[hidden_ex[hp_rows]] = -1.0
             hn, hs = _nearest(S_hx)
+            hn, hs = hn[inv], hs[inv]
             head_knn = knn_max.copy()
             head_knn[hp_rows] = 0.0
             hr = np.repeat(hp_rows, hn.shape[1])
@@ -217,7 +228,7 @@ def _build_block(index, texts, vecs, lexicon, exclude_groups) -> list[Candidates
     out = []
     for i in range(n):
         a, b = bounds[i], bounds[i + 1]
-        nb = _Neighbours(index, nbr[i], sims[i]) if nbr is not None else {}
+        nb = _Neighbours(index, nbr[i], sims[i], texts[i]) if nbr is not None else {}
         out.append(Candidates(heads[a:b].tolist(), X[a:b],
                               _SubScores(index, S_sub[i], nbr[i] if nbr is not None else None,
                                          w[i] if w is not None else None, lex_sub[i],
@@ -226,30 +237,76 @@ def _build_block(index, texts, vecs, lexicon, exclude_groups) -> list[Candidates
     return out
 
 
+NEAREST_BLOCK = 128  # columns per block in the neighbour search's first pass
+
+
 def _nearest(S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per row, the ``K_NEIGHBOURS`` best columns and their values, best first."""
-    k = min(K_NEIGHBOURS, S.shape[1])
-    part = np.argpartition(S, S.shape[1] - k, axis=1)[:, -k:]  # the k largest, without a negated copy of S
-    vals = np.take_along_axis(S, part, axis=1)
-    order = np.argsort(-vals, axis=1, kind="stable")
-    return np.take_along_axis(part, order, axis=1), np.take_along_axis(vals, order, axis=1)
+    """Per row, the ``K_NEIGHBOURS`` best columns and their values, best first; equal values in
+    column order.
+
+    Why not ``argpartition`` over the ~12k examples: it builds a full int64 index matrix (eight
+    times the bytes of ``S``) and was a fifth of what ``hint()`` adds to the encoder. Instead:
+    the maximum of each block of ``NEAREST_BLOCK`` columns (one pass over ``S``, no copy); the
+    k-th largest block maximum ``t`` is a lower bound for the k-th largest value (k blocks hold
+    a value >= t), so the k best values all lie in blocks whose maximum is >= t, usually k to
+    2k blocks; only those are gathered and sorted.
+    """
+    n, m = S.shape
+    k = min(K_NEIGHBOURS, m)
+    nb, rem = divmod(m, NEAREST_BLOCK)
+    if n == 0 or k == 0 or nb + (rem > 0) <= k:
+        order = np.argsort(-S, axis=1, kind="stable")[:, :k]
+        return order, np.take_along_axis(S, order, axis=1)
+    B = NEAREST_BLOCK
+    blocks = S[:, :nb * B].reshape(n, nb, B)  # a view: rows are contiguous
+    bmax = blocks.max(axis=2)
+    tail = None
+    if rem:
+        tail = np.full((n, B), -np.inf, dtype=S.dtype)
+        tail[:, :rem] = S[:, nb * B:]
+        bmax = np.concatenate([bmax, tail.max(axis=1, keepdims=True)], axis=1)
+    w = bmax.shape[1]
+    t = np.partition(bmax, w - k, axis=1)[:, w - k]
+    r, b = np.nonzero(bmax >= t[:, None])  # row by row, blocks in column order
+    vals = np.empty((len(r), B), dtype=S.dtype)
+    main = b < nb
+    vals[main] = blocks[r[main], b[main]]
+    if tail is not None:
+        vals[~main] = tail[r[~main]]
+    keep = vals >= t[r][:, None]
+    rr = np.broadcast_to(r[:, None], vals.shape)[keep]
+    cc = (b[:, None] * B + np.arange(B))[keep]
+    vv = vals[keep]
+    order = np.lexsort((-vv, rr))  # by row, then value descending; stable, so ties in column order
+    count = np.bincount(rr, minlength=n)
+    pick = order[(np.cumsum(count) - count)[:, None] + np.arange(k)]
+    return cc[pick], vv[pick]
 
 
 class _Neighbours:
     """The closest labelled example of each heading among a text's neighbours (for explanations),
     read only when a hint is explained."""
 
-    def __init__(self, index, nbr, sims):
-        self.index, self.nbr, self.sims = index, nbr, sims
+    def __init__(self, index, nbr, sims, text: str = ""):
+        self.index, self.nbr, self.sims, self.text = index, nbr, sims, text
         self._best: dict | None = None
 
     def _table(self) -> dict:
+        """Heading -> (example text, similarity). Among equally close examples of a heading (two
+        wordings the encoder cannot tell apart, such as "attaché" and "attache"), one written
+        exactly as the text is quoted; otherwise the first in the neighbour order."""
         if self._best is None:
             self._best = {}
-            for j, s in zip(self.nbr, self.sims):  # best first: the first of a heading is its closest
-                h = int(self.index.ex_head[j])
-                if h not in self._best and s > 0:
-                    self._best[h] = (self.index.examples[j]["text"], float(s))
+            examples = self.index.examples
+            # best first: the first of a heading is its closest
+            nbr = np.asarray(self.nbr)
+            for j, h, s in zip(nbr.tolist(), self.index.ex_head[nbr].tolist(), np.asarray(self.sims).tolist()):
+                if s <= 0:
+                    break
+                if h not in self._best:
+                    self._best[h] = (examples[j]["text"], s)
+                elif s == self._best[h][1] and examples[j]["text"] == self.text:
+                    self._best[h] = (self.text, s)
         return self._best
 
     def __contains__(self, h) -> bool:
@@ -278,6 +335,7 @@ class _SubScores:
         self.nbr, self.weights, self.sims, self.text = nbr, weights, sims, text
         self.cache: dict = {}  # per-text values the picker computes once
         self._vote: dict[int, float] | None = None
+        self._extras: dict | None = None
         self._done: dict[int, list[tuple[int, float]]] = {}
 
     @property
@@ -286,11 +344,23 @@ class _SubScores:
         if self._vote is None:
             self._vote = {}
             if self.nbr is not None:
-                for j, wj in zip(self.nbr, self.weights):
-                    s = int(self.index.ex_sub[j])
+                for s, wj in zip(self.index.ex_sub[self.nbr].tolist(), np.asarray(self.weights).tolist()):
                     if s >= 0:
-                        self._vote[s] = self._vote.get(s, 0.0) + float(wj)
+                        self._vote[s] = self._vote.get(s, 0.0) + wj
         return self._vote
+
+    @property
+    def extras(self) -> dict[int, list[tuple[int, float]]]:
+        """Heading -> the formula's additions to its subheadings' scores, ``(subheading,
+        weight x value)``, in the order the formula adds them (votes, then lexicon terms): built
+        once per text, so a heading's scores touch only its own few additions."""
+        if self._extras is None:
+            self._extras = {}
+            sub_head = self.index.sub_head_list
+            for extra, weight in ((self.vote, SUB_VOTE_WEIGHT), (self.lex, SUB_LEX_WEIGHT)):
+                for s, v in extra.items():
+                    self._extras.setdefault(sub_head[s], []).append((s, weight * v))
+        return self._extras
 
     def get(self, h, default=None, formula: bool = False):
         """The best subheadings of heading ``h`` as ``[(subheading index, score)]``; ``formula``
@@ -301,17 +371,18 @@ class _SubScores:
                 score = self.picker.scores(self, h)
             else:
                 score = self.row[lo:hi].astype(np.float64)
-                for extra, weight in ((self.vote, SUB_VOTE_WEIGHT), (self.lex, SUB_LEX_WEIGHT)):
-                    for s, v in extra.items():
-                        if lo <= s < hi:
-                            score[s - lo] += weight * v
+                for s, add in self.extras.get(h, ()):
+                    score[s - lo] += add
             self.keep(h, lo, score)
         return self._done[h] or default
 
     def keep(self, h, lo, score) -> None:
         """Remember heading ``h``'s best subheadings from one score per subheading."""
+        if len(score) == 1:  # one subheading (about one hint in ten): nothing to sort
+            self._done[h] = [(lo, float(score[0]))]
+            return
         order = np.argsort(-score)[:SUB_TOP]
-        self._done[h] = [(lo + int(k), float(score[k])) for k in order]
+        self._done[h] = list(zip((order + lo).tolist(), score[order].tolist()))
 
 
 # Hand-set fusion used until a trained model exists (and as the "fusion" method's fallback).

@@ -79,6 +79,7 @@ class Index:
         self.sub_codes = [s["code"] for s in self.subs]
         self.sub_pos = {c: i for i, c in enumerate(self.sub_codes)}
         self.sub_head = np.array([self.head_pos[s["parent"]] for s in self.subs])
+        self.sub_head_list = self.sub_head.tolist()  # the same, for per-item Python lookups
         self.chap_of_head = np.array([int(c[:2]) for c in self.head_codes])
         # Subheadings come in code order, so each heading's subheadings are one contiguous run.
         assert np.all(np.diff(self.sub_head) >= 0)
