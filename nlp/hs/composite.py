@@ -42,6 +42,8 @@ from functools import lru_cache
 import numpy as np
 
 from .nomenclature import get, headings, subheadings
+from .materials import _WORD_RE as _MATERIAL_WORD_RE
+from .materials import material_mask
 
 COMPOSITE_FEATURES = ["parts_of", "set_share", "set_first"]
 # The ones ``columns`` returns, i.e. what would be appended to ``rules.RULE_FEATURES`` when wired
@@ -146,9 +148,6 @@ def parts_cue(text: str) -> PartsCue | None:
     Only the words of the text: whether the whole is a machine whose parts have a heading is
     decided in ``analyse`` with the nomenclature.
     """
-    from .rules import _WORD_RE as _MATERIAL_WORDS  # here, not at the top: rules.py imports this module
-    from .rules import material_mask
-
     low = _NOT_PART.sub(" ", (text or "").lower())
     for rx, explicit in ((_PARTS_OF, True), (_AS_PART, True), (_WHOLE_PART, True), (_USED_IN, False)):
         for m in rx.finditer(low):
@@ -158,7 +157,7 @@ def parts_cue(text: str) -> PartsCue | None:
                 whole = re.split(r"\b(?:with|of|for|in|on|from|and|or)\s+", whole)[-1].strip()
                 if _PART_ADJ.search(whole):
                     continue
-            if material_mask(whole) and not re.search(r"[a-z]{3}", _MATERIAL_WORDS.sub(" ", whole)):
+            if material_mask(whole) and not re.search(r"[a-z]{3}", _MATERIAL_WORD_RE.sub(" ", whole)):
                 continue  # "parts of stainless steel": the part's material, not its whole
             if _ACTIVITY.search(whole):
                 continue  # "used in the manufacture of ...", "for agricultural purposes": a use, not a whole
