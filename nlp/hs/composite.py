@@ -41,9 +41,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from .nomenclature import get, headings, subheadings
 from .materials import _WORD_RE as _MATERIAL_WORD_RE
 from .materials import material_mask
+from .nomenclature import get, headings, subheadings
 
 COMPOSITE_FEATURES = ["parts_of", "set_share", "set_first"]
 # The ones ``columns`` returns, i.e. what would be appended to ``rules.RULE_FEATURES`` when wired
