@@ -1,0 +1,176 @@
+"""The chemical-name reader (nlp/hs/chemistry.py): names -> the heading their structure implies.
+
+The names and headings below are my own examples (textbook compounds, each heading checked against
+the HS 2022 chapter 28/29 texts and notes), not rows of any evaluation file.
+"""
+
+import numpy as np
+import pytest
+
+from nlp.hs import chemistry
+from nlp.hs.chemistry import (ACID_STEMS, ANIONS, ELEMENTS, TRIVIAL, add_candidates, cas_valid,
+                              chem_agree, chem_columns, find_cas, implied_heading, read, segment)
+from nlp.hs.nomenclature import get
+
+
+@pytest.mark.parametrize("name, heading", [
+    # hydrocarbons, acyclic and cyclic (2901, 2902)
+    ("n-Hexane, 95% pure", "2901"), ("2,3-dimethylbut-2-ene", "2901"), ("1-octene", "2901"),
+    ("Naphthalene, refined", "2902"), ("Phenanthrene", "2902"), ("Cyclohexane", "2902"),
+    ("Ethylbenzene", "2902"),
+    # halogenated, sulphonated / nitrated (2903, 2904)
+    ("1,2-dichloroethane", "2903"), ("Bromobenzene", "2903"), ("2,4-dinitrotoluene", "2904"),
+    ("p-Toluenesulfonic acid monohydrate", "2904"),
+    # alcohols, phenols (2905-2908)
+    ("1-Butanol", "2905"), ("Propane-1,2-diol", "2905"), ("Cyclohexanol", "2906"),
+    ("2-Phenylethanol", "2906"), ("1-Naphthol", "2907"), ("4-tert-octylphenol", "2907"),
+    ("2,4,6-Trichlorophenol", "2908"),
+    # ethers, epoxides, aldehydes, ketones (2909-2914)
+    ("Diphenyl ether", "2909"), ("2-Butoxyethanol", "2909"), ("1,2-Epoxybutane", "2910"),
+    ("Butanal", "2912"), ("Benzaldehyde", "2912"), ("Chloral", None),
+    ("Methyl ethyl ketone", "2914"), ("Butan-2-one", "2914"), ("Acetophenone", "2914"),
+    # acids by type (2915-2918), esters of inorganic acids (2919, 2920)
+    ("Hexanoic acid", "2915"), ("Butyl acetate", "2915"), ("But-2-enoic acid", "2916"),
+    ("Phenylacetic acid", "2916"), ("Vinyl acetate monomer", "2915"), ("Ethyl acrylate", "2916"),
+    ("Butanedioic acid", "2917"), ("Dibutyl phthalate", "2917"), ("Sebacic acid", "2917"),
+    ("2-Hydroxypropanoic acid", "2918"), ("Sodium gluconate", "2918"), ("Methyl salicylate", "2918"),
+    ("Tributyl phosphate", "2919"), ("Diethyl sulphate", "2920"),
+    # nitrogen functions (2921-2929)
+    ("Hexamethylenediamine", "2921"), ("N,N-Dimethylaniline", "2921"), ("Diethanolamine", "2922"),
+    ("2-Aminobenzoic acid", "2922"), ("4-Aminophenol", "2922"), ("Tetramethylammonium hydroxide", "2923"),
+    ("N,N-Dimethylacetamide", "2924"), ("Benzamide", "2924"), ("Maleimide", "2925"),
+    ("Benzonitrile", "2926"), ("Adiponitrile", "2926"), ("Azobenzene", "2927"),
+    ("Phenylhydrazine", "2928"), ("Hexamethylene diisocyanate", "2929"),
+    # sulphur, heterocycles, sulphonamides (2930-2935)
+    ("Dimethyl disulfide", "2930"), ("Thioglycolic acid", "2930"), ("Diphenyl sulfone", "2930"),
+    ("2-Methylfuran", "2932"), ("1,4-Dioxane", "2932"), ("2-Methylpyridine", "2933"),
+    ("Piperazine, anhydrous", "2933"), ("4-Aminopyridine", "2933"), ("Quinoline", "2933"),
+    ("2-Aminothiazole", "2934"), ("Morpholine", "2934"), ("Thiophene", "2934"),
+    ("Benzenesulfonamide", "2935"),
+    # vitamins ... antibiotics (2936-2941), by name
+    ("Riboflavin, feed grade", "2936"), ("Progesterone USP micronized", "2937"),
+    ("Caffeine anhydrous powder", "2939"), ("D-Galactose", "2940"), ("Ampicillin sodium", "2941"),
+    # chapter 28
+    ("Bromine", "2801"), ("Argon, compressed", "2804"), ("Nitric acid 68%", "2808"),
+    ("Boric acid, technical grade", "2810"), ("Potassium hydroxide flakes", "2815"),
+    ("Aluminium hydroxide", "2818"), ("Ferric oxide red", None), ("Cobalt oxide", "2822"),
+    ("Lead monoxide", "2824"), ("Lithium hydroxide monohydrate", "2825"), ("Sodium fluoride", "2826"),
+    ("Calcium chloride, anhydrous", "2827"), ("Sodium chlorite", "2828"), ("Sodium chlorate", "2829"),
+    ("Sodium sulphide flakes", "2830"), ("Sodium hydrosulfite", "2831"), ("Sodium thiosulfate", "2832"),
+    ("Magnesium sulphate heptahydrate", "2833"), ("Potassium nitrate", "2834"),
+    ("Trisodium phosphate", "2835"), ("Sodium carbonate", "2836"), ("Sodium cyanide", "2837"),
+    ("Sodium metasilicate", "2839"), ("Sodium tetraborate decahydrate", "2840"),
+    ("Sodium dichromate", "2841"), ("Silver oxide", "2843"), ("Cerium oxide", "2846"),
+    ("Hydrogen peroxide 35%", "2847"), ("Calcium carbide", "2849"), ("Mercuric chloride", "2852"),
+    ("Ammonia, anhydrous", "2814"),
+    # exclusions written in the notes
+    ("Propane", "2711"), ("Urea, prilled", "3102"), ("Sodium chloride", "2501"),
+    ("Crude glycerin", "1520"),
+])
+def test_names_read_as_their_heading(name, heading):
+    assert implied_heading(name) == heading, read(name)
+
+
+@pytest.mark.parametrize("text", [
+    "Stainless steel hex bolts", "Nitrile exam gloves, powder free", "Octane booster fuel additive",
+    "Frozen sole fillets", "Metal decal stickers", "Cotton phone cases", "Knitted acrylic scarves",
+    "Vinyl records", "Carbon steel pipe", "Silicon wafers", "Zinc die castings", "Copper wire",
+    "Sunscreen lotion with zinc oxide", "Alcohol-based hand sanitizer", "Propane gas grills",
+    "Titanium dioxide based white pigment", "Refractory bricks, 90% alumina",
+    "Polyethylene terephthalate film", "Ethylene vinyl acetate foam sheets",
+    "Sodium lauryl sulfate", "Acrylic latex paint", "Oxygen concentrators", "",
+])
+def test_goods_that_are_not_a_chemical_are_not_read(text):
+    assert implied_heading(text) is None
+    assert read(text).chapter in (None, "38")
+
+
+def test_note_3_takes_the_last_heading_in_numerical_order():
+    # an amine (2921) and a sulfone (2930): 2930
+    r = read("4,4'-Sulfonyldianiline")
+    assert {"2921", "2930"} <= set(r.groups) and r.heading == "2930"
+    # a heterocycle carrying an amide and a thioether: the heterocycle heading comes last
+    assert implied_heading("2-(Methylthio)pyrimidine-4-carboxamide") == "2933"
+    # azo + amino + hydroxy + sulfonic acid: the azo heading
+    assert implied_heading("4-hydroxy-3-(phenylazo)naphthalene-1-sulfonic acid") == "2927"
+
+
+def test_combined_functions_go_to_the_heading_that_names_them():
+    assert implied_heading("3-Aminopropan-1-ol") == "2922"     # amino-alcohol, not 2921
+    assert implied_heading("Methoxyacetic acid") == "2918"     # acid with another oxygen function
+    assert implied_heading("4-Methoxyphenol") == "2909"        # ether-phenol
+    assert implied_heading("Ethylene glycol monobutyl ether") == "2909"
+
+
+def test_state_moves_the_compound():
+    assert read("Acetaminophen 500 mg caplets").heading == "3004"
+    assert read("Acetaminophen, USP, in bulk powder").heading == "2924"
+    r = read("Naproxen sodium formulation for tableting")
+    assert r.heading is None or r.heading.startswith("29")
+    mix = read("Triethanolamine blend for cement grinding")
+    assert mix.heading is None and mix.chapter == "38" and mix.compound == "2922"
+    assert read("Calcium hypochlorite tablets for pools").heading == "2828"   # not a medicament
+    assert read("Potassium iodide, reagent grade, in drums").state == "bulk"
+
+
+def test_cas_numbers_are_checked():
+    assert cas_valid("7732-18-5")          # water
+    assert cas_valid("50-00-0")            # formaldehyde
+    assert not cas_valid("7732-18-4")
+    assert not cas_valid("12-3-4")
+    assert find_cas("Lot 2021-05-7, CAS 64-17-5, phone 555-12-3") == ["64-17-5"]
+    # a name the reader cannot parse: a valid CAS number still says chapter 28-29
+    r = read("Zorbamycinone X (CAS 64-17-5), in bulk")
+    assert r.cas == ("64-17-5",) and r.chapter == "29" and r.heading is None
+    assert not read("Zorbamycinone X (CAS 64-17-4), in bulk")
+    # ... but not a polymer
+    assert not read("Polyvinyl alcohol, CAS 9002-89-5")
+
+
+def test_only_the_head_of_the_text_is_read():
+    assert implied_heading("Benzyl alcohol, NF grade, in 200 kg drums") == "2906"
+    assert implied_heading("Eye drops containing boric acid") is None
+    assert implied_heading("Glass bottles for sulfuric acid") is None
+    assert implied_heading("Terbutryn (a triazine herbicide), technical") == "2933"
+
+
+def test_segmenter_rejects_ordinary_words():
+    for word in ("metal", "decal", "phone", "stone", "methods", "button", "nonsense", "diode"):
+        assert segment(word) is None, word
+    assert segment("2-methylbut-2-ene") == ("methyl", "buten", "e")
+
+
+def test_agreement_values():
+    assert chem_agree("Fluoranthene", "2902") == 1.0
+    assert chem_agree("Fluoranthene", "2903") == 0.5
+    assert chem_agree("Fluoranthene", "3907") == 0.0
+    assert chem_agree("Garden hose", "2902") == 0.0
+
+
+def test_columns_and_candidates_for_a_batch():
+    texts = ["Cyclohexanone, 99.8%", "Garden hose", "Sodium nitrite"]
+    codes = ["2902", "2914", "2834", "3917"]
+    rows = np.array([0, 0, 0, 1, 1, 2, 2])
+    heads = np.array([0, 1, 3, 1, 3, 2, 1])
+    col = chem_columns(texts, codes, rows, heads)
+    assert col.shape == (7, 1)
+    assert col[:, 0].tolist() == [0.5, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+    cand = np.zeros((3, 4), dtype=bool)
+    add_candidates(cand, texts, {c: i for i, c in enumerate(codes)})
+    assert cand.tolist() == [[False, True, False, False], [False] * 4, [False, False, True, False]]
+
+
+def test_every_code_in_the_tables_is_an_hs_2022_heading():
+    codes = set(TRIVIAL.values()) | set(ACID_STEMS.values()) | set(ELEMENTS.values())
+    codes |= {c for c in ANIONS.values() if c and c != "oxide"}
+    codes |= set(chemistry._OXIDE_BY_METAL.values()) | set(chemistry._ORGANIC_ANIONS.values())
+    codes |= set(chemistry._ESTER_ANIONS.values())
+    codes.discard("")
+    missing = sorted(c for c in codes if not get(c))
+    assert not missing
+
+
+def test_bad_input_gives_an_empty_reading():
+    for text in ("", "   ", "!!!", "(((", "1234-56-7" * 500, "ﬁ\u0000\u202e", "a" * 10000):
+        r = read(text)
+        assert r.heading is None or r.heading.isdigit()
