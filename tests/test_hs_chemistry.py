@@ -174,3 +174,25 @@ def test_bad_input_gives_an_empty_reading():
     for text in ("", "   ", "!!!", "(((", "1234-56-7" * 500, "ﬁ\u0000\u202e", "a" * 10000):
         r = read(text)
         assert r.heading is None or r.heading.isdigit()
+
+
+@pytest.mark.parametrize("text, heading", [
+    ("Li2CO3, 99.5%", "2836"), ("KMnO4 crystals", "2841"), ("Mg(OH)2 powder, USP", "2816"),
+    ("NaCN briquettes", "2837"), ("CaCl2 flakes", "2827"), ("Na2SO4·10H2O", "2833"),
+    ("CO2, liquid, beverage grade", "2811"), ("H2O2 50%", "2847"), ("SiC grit", None),
+    ("PVC pipe", None), ("CNC machines", None), ("N330 carbon black", None),
+])
+def test_formulas_written_in_the_text(text, heading):
+    assert implied_heading(text) == heading, read(text)
+
+
+def test_mixtures_named_by_their_parts_are_chapter_38():
+    r = read("Blend of dipropylene glycol and diethanolamine, for textile finishing")
+    assert r.heading is None and r.chapter == "38"
+    assert not read("Mixture of dried fruits and nuts")
+
+
+def test_acetals_and_plurals():
+    assert implied_heading("1,1-Dimethoxyethane") == "2911"
+    assert implied_heading("Xylenes, mixed isomers") == "2902"
+    assert implied_heading("Chromium oxides") == "2819"

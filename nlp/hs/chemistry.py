@@ -94,13 +94,13 @@ _add(("chain",), "acet", "form", "propion", "butyr", "valer", "capro", "capryl",
 _add(("chain", "acyl"), "acetyl", "formyl", "propionyl", "butyryl", "acryloyl", "methacryloyl")
 _add(("arom", "acyl"), "benzoyl", "phthaloyl", "toluoyl")
 _add(("arom", "yl"), "phenyl", "benzyl", "tolyl", "xylyl", "naphthyl", "benzylidene",
-     "phenylene", "phenethyl", "cumyl", "trityl", "mesityl", "anthryl", "biphenylyl", "styryl")
+     "phenylene", "phenethyl", "cinnamyl", "cumyl", "trityl", "mesityl", "anthryl", "biphenylyl", "styryl")
 _add(("arom",), "benz", "benzen", "benzene", "phen", "naphth", "naphthalen", "naphthalene",
      "anthracen", "anthracene", "tolu", "toluene", "xylen", "xylene", "styrene", "cumene",
      "cymene", "mesitylene", "durene", "biphenyl", "terphenyl", "stilbene", "fluorene",
      "fluoren", "phenanthrene", "phenanthren", "pyrene", "chrysene", "indene", "indan",
      "azulene", "acenaphthene", "acenaphthylene", "tetralin", "anthr", "phenanthr",
-     "fluoranthene", "benzopyrene", "phthal", "terephthal", "isophthal")
+     "fluoranthene", "benzopyrene", "cinnam", "phthal", "terephthal", "isophthal")
 _add(("chain",), "adip", "adipo", "succin", "glutar", "male", "fumar", "malon", "oxal", "sebac")
 _add(("cyc", "sat_an"), "cyclopropan", "cyclobutan", "cyclopentan", "cyclohexan", "cycloheptan",
      "cyclooctan", "cyclododecan")
@@ -109,7 +109,7 @@ _add(("cyc",), "cyclo", "cyclohexyl", "cyclopentyl", "adamant",
      "decalin", "pinene", "camphene", "limonene", "terpinene", "menth", "born", "norborn",
      "camph", "ionone", "carvone")
 # substituent prefixes
-_add(("halo",), "fluoro", "chloro", "bromo", "iodo", "fluor", "chlor", "brom", "iod", "perfluoro",
+_add(("halo",), "fluoride", "chloride", "bromide", "iodide", "fluoro", "chloro", "bromo", "iodo", "fluor", "chlor", "brom", "iod", "perfluoro",
      "trifluoromethyl", "trichloromethyl", "halo")
 _add(("nitro",), "nitro", "nitroso", "dinitro", "trinitro")
 _add(("sulfo",), "sulfo", "sulfonic", "sulfonate", "sulfonat", "sulfinic")
@@ -161,7 +161,7 @@ _add(("arom", "suffix", "phenol"), "phenol", "cresol", "xylenol", "naphthol", "r
 _add(("het_o",), "furan", "furfur", "furfuryl", "furyl", "pyran", "pyranyl", "dioxan",
      "dioxane", "dioxol", "dioxolane", "coumarin", "chromen", "chroman", "benzofuran",
      "lactone", "olide", "xanthene", "oxetane", "oxolane", "tetrahydrofuran", "safrole",
-     "piperonal", "benzodioxol", "flavone", "isobenzofuran", "phthalide", "trioxan")
+     "piperonal", "benzodioxol", "benzodioxole", "flavone", "isobenzofuran", "phthalide", "trioxan")
 _add(("het_n",), "pyrrol", "pyrrole", "pyrrolidine", "pyrrolidin", "pyrrolidone", "pyrrolidinone",
      "pyrazol", "pyrazole", "pyrazolone", "imidazol", "imidazole", "imidazolidine", "imidazoline",
      "pyridin", "pyridine", "pyridyl", "pyridinyl", "picoline", "lutidine", "piperidin",
@@ -177,7 +177,7 @@ _add(("het_n",), "pyrrol", "pyrrole", "pyrrolidine", "pyrrolidin", "pyrrolidone"
      "cytosine", "quinuclidin", "tropane", "azabicyclo", "bipyridyl", "porphyrin",
      "triazinyl", "imidazolyl", "quinolinyl", "pyrazolyl", "piperazinyl", "piperidinyl")
 _add(("het_x",), "thiazol", "thiazole", "thiazolyl", "isothiazol", "benzothiazol",
-     "benzothiazole", "thiophen", "thiophene", "thienyl", "phenothiazine", "oxazol", "oxazole",
+     "benzothiazole", "benzothiazyl", "thiazyl", "thiophen", "thiophene", "thienyl", "phenothiazine", "oxazol", "oxazole",
      "isoxazol", "isoxazole", "oxazolidin", "oxazolidinone", "oxazine", "thiazine",
      "morpholin", "morpholine", "morpholino", "thiadiazol", "thiadiazole", "oxadiazol",
      "oxadiazole", "benzoxazol", "benzoxazole", "thiazolidin", "thiazolidine", "dithiane",
@@ -186,7 +186,7 @@ _add(("het_x",), "thiazol", "thiazole", "thiazolyl", "isothiazol", "benzothiazol
 _add(("sulfonamide",), "sulfonamide", "sulfonamido", "sulfamoyl", "sulfamide", "sulfanilamide",
      "sulfamethoxazole", "sulfadiazine", "sulfaguanidine")
 # words that carry no function but may sit inside a name
-_add(("filler",), "yl", "ylidene", "ylene", "o", "a", "n", "h", "s", "ium")
+_add(("filler",), "yl", "ylidene", "ylene", "o", "a", "ium")  # linking vowels ("benz-o-triazole")
 
 _MAX_MORPHEME = max(len(m) for m in _MORPHEMES)
 
@@ -220,7 +220,8 @@ TRIVIAL = {
     "distilled water": "2853", "deionized water": "2853", "cyanamide": "2853",
     "sodium bicarbonate": "2836", "baking soda": "2836", "soda ash": "2836",
     # chapter 29 compounds whose names do not show their function
-    "acetone": "2914", "camphor": "2914", "formalin": "2912", "vanillin": "2912",
+    "acetone": "2914", "carbolic acid": "2907", "ubiquinone": "2914", "ubidecarenone": "2914",
+    "coenzyme q10": "2914", "methylal": "2911", "acetal": "2911", "succinimide": "2925", "camphor": "2914", "formalin": "2912", "vanillin": "2912",
     "ethylvanillin": "2912", "menthol": "2906", "cholesterol": "2906", "sorbitol": "2905",
     "mannitol": "2905", "glycerol": "2905", "glycerin": "2905", "glycerine": "2905", "xylitol": "2905", "pentaerythritol": "2905", "inositol": "2906",
     "glycine": "2922", "lysine": "2922", "glutamic acid": "2922", "monosodium glutamate": "2922",
@@ -374,7 +375,7 @@ _ORGANIC_RADICALS = {"methyl", "ethyl", "propyl", "isopropyl", "butyl", "isobuty
 # Esters of inorganic acids: phosphoric -> 2919; other inorganic acids of non-metals -> 2920.
 _ESTER_ANIONS = {"phosphate": "2919", "phosphite": "2920", "sulfate": "2920", "sulfite": "2920",
                  "carbonate": "2920", "nitrate": "2920", "nitrite": "2920", "thiophosphate": "2920",
-                 "borate": "2920", "silicate": "2931"}
+                 "borate": "2920", "silicate": "2920", "orthosilicate": "2920"}
 # Acyl or alkyl + halide, or + oxide: organic ("acetyl chloride" is an acid halide, "methylene
 # chloride" a halogenated hydrocarbon, "ethylene oxide" an epoxide).
 _HALIDES = {"fluoride", "chloride", "bromide", "iodide"}
@@ -383,9 +384,64 @@ INORGANIC_ACIDS = {"hydrochloric", "sulfuric", "nitric", "phosphoric", "boric", 
                    "chlorosulfonic", "perchloric", "hydrobromic", "hydroiodic", "sulfamic", "silicic",
                    "chromic", "hydrocyanic", "selenic", "nitrous", "sulfurous", "polyphosphoric"}
 
+# Chemical formulas ("Li2CO3", "Mg(OH)2", "KMnO4"): a metal symbol, then an anion group.
+_SYMBOLS = {"Li": "lithium", "Na": "sodium", "K": "potassium", "Rb": "rubidium", "Cs": "caesium",
+            "Be": "beryllium", "Mg": "magnesium", "Ca": "calcium", "Sr": "strontium", "Ba": "barium",
+            "Al": "aluminium", "Fe": "iron", "Cu": "copper", "Zn": "zinc", "Ni": "nickel",
+            "Co": "cobalt", "Cr": "chromium", "Mn": "manganese", "Pb": "lead", "Sn": "tin",
+            "Ti": "titanium", "V": "vanadium", "Mo": "molybdenum", "W": "tungsten", "Bi": "bismuth",
+            "Sb": "antimony", "Zr": "zirconium", "Cd": "cadmium", "Ag": "silver", "Au": "gold",
+            "Pt": "platinum", "Pd": "palladium", "Ce": "cerium", "La": "lanthanum", "Nd": "neodymium",
+            "Y": "yttrium", "U": "uranium", "Th": "thorium", "Hg": "mercury", "NH4": "ammonium",
+            "Si": "silicon"}
+_GROUPS = {"CO3": "carbonate", "HCO3": "bicarbonate", "SO4": "sulfate", "HSO4": "bisulfate",
+           "SO3": "sulfite", "S2O3": "thiosulfate", "S2O4": "dithionite", "S2O5": "metabisulfite",
+           "S2O8": "persulfate", "NO3": "nitrate", "NO2": "nitrite", "PO4": "phosphate",
+           "HPO4": "phosphate", "H2PO4": "phosphate", "P2O7": "pyrophosphate",
+           "P3O10": "tripolyphosphate", "Cl": "chloride", "F": "fluoride", "Br": "bromide",
+           "I": "iodide", "O": "oxide", "OH": "hydroxide", "S": "sulfide", "CN": "cyanide",
+           "MnO4": "permanganate", "Cr2O7": "dichromate", "CrO4": "chromate", "ClO": "hypochlorite",
+           "OCl": "hypochlorite", "ClO2": "chlorite", "ClO3": "chlorate", "ClO4": "perchlorate",
+           "SiO3": "silicate", "B4O7": "borate", "BO3": "borate", "C": "carbide", "N": "nitride",
+           "H": "hydride", "SiF6": "fluorosilicate", "MoO4": "molybdate", "WO4": "tungstate",
+           "AlO2": "aluminate", "HF2": "fluoride", "SCN": "thiocyanate"}
+# Formulas of non-metal compounds named in chapter 28's headings.
+FORMULAS = {"CO2": "2811", "N2O": "2811", "SO2": "2811", "SiO2": "2811", "HF": "2811",
+            "HCl": "2806", "H2SO4": "2807", "HNO3": "2808", "H3PO4": "2809", "P2O5": "2809",
+            "H3BO3": "2810", "B2O3": "2810", "NH3": "2814", "H2O2": "2847", "D2O": "2845",
+            "PCl3": "2812", "POCl3": "2812", "PCl5": "2812", "SF6": "2812", "CS2": "2813",
+            "NaCl": "2501", "KCl": "3104"}
+_FORMULA = re.compile(r"(?:NH4|[A-Z][a-z]?\d*|\((?:[A-Z][a-z]?\d*)+\)\d*)+(?:[·.]\d*H2O)?")
+
+
+def formula_heading(token: str) -> str | None:
+    """Heading of a formula written in the text ("Li2CO3" -> 2836, "KMnO4" -> 2841), or None.
+
+    Case matters (a formula is not an upper-case acronym): the token must split into element
+    symbols, start with a metal (or NH4), and the rest must be one known anion group.
+    """
+    token = token.strip()
+    if token in FORMULAS:
+        return FORMULAS[token]
+    if not _FORMULA.fullmatch(token) or len(token) < 2:
+        return None
+    token = re.sub(r"[·.]\d*H2O$", "", token)
+    m = re.match(r"(NH4|[A-Z][a-z]?)(\d*)", token)
+    if not m or m.group(1) not in _SYMBOLS:
+        return None
+    rest = token[m.end():].replace("(", "").replace(")", "")
+    rest = re.sub(r"^((?:[A-Z][a-z]?))\d*$", r"\1", rest)   # Cl2 -> Cl, O3 -> O
+    rest = re.sub(r"^(OH|CN|NO3|HCO3|ClO)\d*$", r"\1", rest)  # (OH)2 -> OH
+    anion = _GROUPS.get(rest)
+    if not anion or (m.group(1) == "Si" and anion not in ("carbide", "nitride")):
+        return None
+    code, _ = _inorganic([_SYMBOLS[m.group(1)], anion])
+    return code
+
+
 # --- state of the goods ----------------------------------------------------------------------
 _DOSE = re.compile(r"\b(?:tablets?|capsules?|caplets?|softgels?|gelcaps?|lozenges?|dosages?|doses?|"
-                   r"dosed|\d+(?:\.\d+)?\s?(?:mg|mcg|µg|iu)|injectables?|injections?|syrups?|"
+                   r"dosed|\d+(?:\.\d+)?\s?(?:mg|mcg|µg|iu)|injectables?|injections?|"
                    r"ointments?|creams?|suppositor(?:y|ies)|vials?|ampoules?|for retail sale|"
                    r"put up for retail|blisters?)\b", re.I)
 _IN_BULK = re.compile(r"\bin bulk\b|\bbulk (?:powder|form|active|drug)", re.I)
@@ -402,7 +458,7 @@ _COPOLYMER = re.compile(_MONOMER + r"[\s/-]+(?:and\s+)?" + _MONOMER + r"\b", re.
 # Salts of long-chain alkyl sulfates / sulfonates are surface-active agents (heading 3402).
 _SURFACTANT = re.compile(r"\b(?:lauryl|laureth|dodecyl|dodecylbenzene|cetyl|cetearyl|stearyl|myristyl|"
                          r"tridecyl|alkyl|alkylbenzene|olefin|coco)\b.{0,30}\bsulf(?:on)?ates?\b", re.I)
-_POLYMER = re.compile(r"\b(?:poly[a-z(]\S*|co-?polymers?|polymers?|resins?|homopolymers?|"
+_POLYMER = re.compile(r"\b(?:poly(?!cyclic|amine|meri[sz]|phosph|sulf|hydric|ols?\b|carboxylic|halo|chloro|fluoro|nuclear)[a-z(]\S*|co-?polymers?|polymers?|resins?|homopolymers?|"
                       r"oligomers?|elastomers?|rubbers?|latex|silicones?|cellulose|pvc|hdpe|ldpe|"
                       r"abs|eva|pet|pmma|nylon)\b", re.I)
 # Where the product's own name ends and its use, destination or other ingredients begin: a
@@ -459,6 +515,10 @@ def segment(word: str) -> tuple[str, ...] | None:
     class (a chain, ring, function or heterocycle), so "diode" or "decal" is not a chemical.
     """
     w = _flatten(word)
+    if len(w) > 5 and w.endswith("s") and not w.endswith(("ss", "us", "is")) and w not in _MORPHEMES:
+        single = segment(word[:-1])  # "toluidines", "xylenes": a plural names the same class
+        if single is not None:
+            return single
     n = len(w)
     if n < 4 or not w.isalpha():
         return None
@@ -493,7 +553,7 @@ def _well_formed(parts: tuple[str, ...], kinds: list[tuple[str, ...]]) -> bool:
     chain, ring, function or heterocycle."""
     if kinds[0][0] == "filler" or not any(t[0] not in ("mult", "filler") for t in kinds):
         return False
-    if kinds[-1][0] == "mult":
+    if kinds[-1][0] in ("mult", "filler"):
         return False
     for k, (p, t) in enumerate(zip(parts, kinds)):
         prev = kinds[k - 1] if k else ()
@@ -538,6 +598,7 @@ def _groups(words: list[str]) -> tuple[set[str], set[str], bool]:
     return tags, rings, phenol
 
 
+_ACETAL = re.compile(r"\b1,1-di(?:meth|eth|prop|but)oxy|\bdi(?:meth|eth)oxymethane\b|acetal\b", re.I)
 _CORE = {"chain", "arom", "cyc", "het_o", "het_n", "het_x", "sulfonamide", "compound"}
 
 
@@ -622,6 +683,9 @@ def organic_heading(words: list[str]) -> tuple[str | None, tuple[str, ...]]:
             found.add(heading)
     if "het_o" in tags and "het_n" in tags:
         found.add("2934")  # oxygen and nitrogen hetero-atoms in one compound: "other" heterocycles
+    if _ACETAL.search(joined) and not has_acid:  # two ether oxygens on one carbon
+        found.discard("2909")
+        found.add("2911")
     if not found:
         if "ane" in tags or "chain" in tags or rings:
             found.add("2902" if rings else "2901")
@@ -631,7 +695,7 @@ def organic_heading(words: list[str]) -> tuple[str | None, tuple[str, ...]]:
 
 
 # --- reading a whole text --------------------------------------------------------------------
-_TOKEN = re.compile(r"[A-Za-z0-9α-ω\[\]\(\)\{\}',′\-]+")
+_TOKEN = re.compile(r"[A-Za-z0-9α-ω\[\]\(\)\{\}',′+\-]+")
 _JOIN_WORDS = {"acid", "acids", "anhydride", "ester", "esters", "salt", "salts", "alcohol",
                "ether", "glycol", "oxide", "hydrate", "monohydrate", "dihydrate", "hydrochloride",
                "ketone", "aldehyde", "amine", "amide", "hyclate", "mesylate", "besylate",
@@ -649,7 +713,7 @@ def _norm(word: str) -> str:
     """Lower case, US spelling, no edge punctuation; "disodium" -> "sodium" (the count of a cation
     does not change the heading)."""
     w = word.lower().replace("sulph", "sulf").replace("aluminium", "aluminum").strip("(),;:.'")
-    w = re.sub(r"^(?:dl|[dl]|\([+-]\))-", "", w)  # L-lysine, D-xylose, DL-methionine
+    w = re.sub(r"^(?:(?:dl|[dl]|\([+-]\)|\([rs]\))-)+", "", w)  # L-lysine, D-xylose, DL-methionine
     m = re.fullmatch(r"(?:mono|di|tri|tetra|penta|hexa)(\w+)", w)
     if m and m.group(1) in CATIONS:
         return m.group(1)
@@ -671,6 +735,7 @@ def _inorganic(words: list[str]) -> tuple[str | None, str]:
         metal = _METAL_CANON.get(w, w)
         nxt = [x for x in low[k + 1:k + 4] if x not in ("mono", "di", "tri", "hydrogen", "dihydrogen")
                and not re.fullmatch(r"\(?[ivx]+\)?", x)][:1] if w != "hydrogen" else low[k + 1:k + 2]
+        nxt = [x[:-1] if x.endswith("s") and x[:-1] in ANIONS else x for x in nxt]
         anion = next((x for x in nxt if x in ANIONS or x in _ORGANIC_ANIONS or
                       re.sub(r"^(?:mono|di|tri|tetra|penta|hexa|sesqui)", "", x) in ANIONS), None)
         if anion is None:
@@ -761,7 +826,9 @@ _FOLLOWERS = {"solution", "solutions", "aqueous", "powder", "powders", "crystals
               "precipitated", "mixture", "mixtures", "blend", "blends", "formulation",
               "formulations", "preparation", "preparations", "premix", "compound", "derivative",
               "caplets", "caplet", "softgels", "gelcaps", "lozenges", "injection", "injectable",
-              "cream", "ointment", "syrup", "drops", "vials", "ampoules", "suppositories", "dosage"}
+              "cream", "ointment", "syrup", "drops", "vials", "ampoules", "suppositories", "dosage",
+              "its", "their", "derivatives", "solvent", "solvents", "monomers", "beads", "briquettes",
+              "gases", "isomer", "analogues", "unmixed", "hydrated", "ultrapure", "high-purity"}
 _VITAMIN_LETTER = re.compile(r"^(?:[a-k]\d{0,2}|b\d{1,2}|pp)$", re.I)
 
 
@@ -769,12 +836,14 @@ _TRIVIAL_FIRST = {k.split()[0] for k in TRIVIAL if " " in k}
 
 
 def _is_chem_word(bare: str, low: str) -> bool:
-    return (low in _JOIN_WORDS or low in TRIVIAL or low in _TRIVIAL_FIRST or low in CATIONS or low in ANIONS
+    return (formula_heading(bare) is not None or low in _JOIN_WORDS or low in TRIVIAL or low in _TRIVIAL_FIRST or low in CATIONS or low in ANIONS
             or low in _ORGANIC_ANIONS or low in ELEMENTS or low in INORGANIC_ACIDS
+            or (low.endswith("s") and low[:-1] in ANIONS)
             or _flatten(bare) in ACID_STEMS or bool(re.fullmatch(r"\w*hydrates?", low))
             or segment(bare) is not None or bool(_ANTIBIOTIC_STEM.match(low)))
 
 
+_MIXTURE_OF = re.compile(r"\s*(?:an?\s+)?(?:mixtures?|blends?)\s+of\s+(?:(?:the\s+)?isomers\s+of\s+)?", re.I)
 _APPOSITION = re.compile(r"(?:[,(])\s*(?:an?|the)\s+([^,;()]+)", re.I)
 
 
@@ -873,6 +942,10 @@ def _read_name(words: list[str]) -> tuple[str | None, tuple[str, ...], str]:
     low = [_norm(w) for w in words]
     raw = [w.lower().strip("(),;:.'") for w in words]
     core = [w for w in words if _norm(w) not in _GRADE_WORDS]
+    for w in words:
+        code = formula_heading(w)
+        if code:
+            return code, (code,), w
     for span, k, form in ((sp, k, f) for sp in (3, 2, 1) for k in range(len(low) - sp + 1) for f in (raw, low)):
         if True:
             key = " ".join(form[k:k + span])
@@ -933,6 +1006,12 @@ def read(text: str) -> ChemReading:
                     name = f"{name} (named class)"
                     break
                 code, groups, name = None, (), ""
+    if code is None:  # "Mixture of isomers of dinitrotoluene ...": a mixture named by its parts
+        m = _MIXTURE_OF.match(text)
+        runs = _name_words(text[m.end():], followers=False) if m else []
+        if runs and _read_name(runs[0])[0]:
+            return ChemReading(chapter="38", name=" ".join(runs[0]), state="mixture",
+                               cas=cas, why=f"a mixture of '{' '.join(runs[0])}' -> chapter 38")
     if code is None and not cas:
         return ChemReading(state=state)
     heading = code
