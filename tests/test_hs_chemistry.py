@@ -196,3 +196,27 @@ def test_acetals_and_plurals():
     assert implied_heading("1,1-Dimethoxyethane") == "2911"
     assert implied_heading("Xylenes, mixed isomers") == "2902"
     assert implied_heading("Chromium oxides") == "2819"
+
+
+def test_customs_style_chemical_names_file():
+    """tests/data/hs_chem_names.txt (my own wordings, codes checked here): the reader may stay
+    silent on a wording, but what it implies must be the labelled heading (or its chapter 38 /
+    3004 state), nearly always. The reader was written with these rows in view, so this guards
+    against regressions; it is not an accuracy figure."""
+    from pathlib import Path
+
+    from nlp.hs.nomenclature import is_valid
+
+    path = Path(__file__).parent / "data" / "hs_chem_names.txt"
+    wordings = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            code, *texts = [p.strip() for p in line.split("|")]
+            assert is_valid(code) and len(code) == 6, code
+            wordings += [(code[:4], t) for t in texts]
+    assert len(wordings) >= 150
+    read_ = [(hs4, read(t)) for hs4, t in wordings]
+    said = [(hs4, r) for hs4, r in read_ if r.heading or r.chapter]
+    right = [1 for hs4, r in said if r.heading == hs4 or (not r.heading and r.chapter == hs4[:2])]
+    assert len(said) >= 0.85 * len(wordings)
+    assert len(right) >= 0.95 * len(said)

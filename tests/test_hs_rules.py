@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nlp.hs.chemistry import chem_agree
 from nlp.hs.rules import BIT, RULE_FEATURES, heading_material_mask, material_agree, material_mask, rule_columns
 
 
@@ -90,7 +89,7 @@ def test_rule_columns_equal_one_pair_functions():
     heads = np.tile(np.arange(len(codes)), len(texts))
     X = rule_columns(texts, codes, rows, heads)
     assert X.shape == (len(rows), len(RULE_FEATURES))
-    funcs = {"material_agree": material_agree, "chem_agree": chem_agree}
+    funcs = {"material_agree": material_agree}
     for j, name in enumerate(RULE_FEATURES):
         want = [funcs[name](texts[r], codes[h]) for r, h in zip(rows, heads)]
         assert np.allclose(X[:, j], want), name

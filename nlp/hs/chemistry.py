@@ -27,9 +27,11 @@ by element and anion, so the name itself says the heading. This module reads it:
   compound, so a name the reader cannot parse still implies chapters 28-29.
 - Polymers ("poly...", "copolymer", "resin") are chapter 39 and are not read.
 
-Pure functions, no network, no third-party chemistry package: a hand-written reader. The ranker
-uses ``chem_agree`` as a feature (``rules.py``) and ``add_candidates`` adds the implied heading to a
-text's candidates (``ranker._build_block``).
+Pure functions, no network, no third-party chemistry package: a hand-written reader.
+``chem_columns`` (the ``chem_agree`` ranker feature) and ``add_candidates`` (the implied heading as a
+candidate) are ready for ``rules.RULE_FEATURES`` and ``ranker._build_block``, but are **not wired
+in**: measured as a ranker feature they did not lift CBP validation without costing hs_dev a row
+(figures in docs/nlp.md, "Chemical names").
 """
 
 from __future__ import annotations

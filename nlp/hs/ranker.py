@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .chemistry import add_candidates as add_chem_candidates
 from .encoder import get_encoder
 from .rules import RULE_FEATURES, rule_columns
 
@@ -200,7 +199,6 @@ def _build_block(index, texts, vecs, lexicon, exclude_groups) -> list[Candidates
                 if hit.get("hs6") in index.sub_pos:
                     lex_sub[i][index.sub_pos[hit["hs6"]]] = 1.0
                 cand[i, h] = True
-    add_chem_candidates(cand, texts, index.head_pos)  # the heading a chemical name implies
     rows, heads = np.nonzero(cand)
     cp = index.chap_pos_of_head[heads]
     chap_vote = np.add.reduceat(knn_vote, index.chap_start, axis=1)

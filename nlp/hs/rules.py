@@ -205,19 +205,3 @@ def rule_columns(texts, head_codes, rows, heads) -> np.ndarray:
     tm, hm = t_mat[rows], h_mat[heads]
     mat = np.where((tm == 0) | (hm == 0), 0.0, np.where((tm & hm) != 0, 1.0, -1.0))
     return mat[:, None].astype(np.float32)
-
-
-# --- chemical names (nlp/hs/chemistry.py) ------------------------------------------------------
-# Appended, not merged into the material reader above: ``chem_agree`` is 1 when the candidate is the
-# heading a chemical name's structure implies (chapter 29's functional groups with its Note 3,
-# chapter 28's element and anion order, CAS numbers, the state of the goods), 0.5 in its chapter.
-from .chemistry import CHEM_FEATURES, chem_columns  # noqa: E402
-
-RULE_FEATURES = RULE_FEATURES + CHEM_FEATURES
-_columns_before_chem = rule_columns
-
-
-def rule_columns(texts, head_codes, rows, heads) -> np.ndarray:  # noqa: F811
-    """The columns above, then ``CHEM_FEATURES`` (same order as ``RULE_FEATURES``)."""
-    return np.hstack([_columns_before_chem(texts, head_codes, rows, heads),
-                      chem_columns(texts, head_codes, rows, heads)])
