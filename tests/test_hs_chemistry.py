@@ -220,3 +220,63 @@ def test_customs_style_chemical_names_file():
     right = [1 for hs4, r in said if r.heading == hs4 or (not r.heading and r.chapter == hs4[:2])]
     assert len(said) >= 0.85 * len(wordings)
     assert len(right) >= 0.95 * len(said)
+
+
+# --- the rule after ranking (chemistry.apply_to_hints, called by the hinter) -------------------
+@pytest.fixture(scope="module")
+def hinter():
+    pytest.importorskip("sentence_transformers")
+    from nlp.hs.hinter import get_hinter
+
+    return get_hinter()
+
+
+@pytest.mark.parametrize("name", ["Acenaphthene, 98%", "Fluoranthene", "2-Methylbut-2-ene",
+                                  "Diethyl malonate", "4,4'-Sulfonyldianiline"])
+def test_named_compound_heading_is_in_the_top_three_hints(hinter, name):
+    code = implied_heading(name)
+    hints = hinter.hint([name], top=5, register="customs")[0]
+    assert code in [x["hs4"] for x in hints[:3]]
+    confs = [x["confidence"] for x in hints]
+    assert confs == sorted(confs, reverse=True)
+    for x in hints:
+        if x["method"] == "chem-name":
+            assert x["hs4"] == code and x["hs6"][:4] == code
+            assert f"heading {code}" in x["explanation"] and "read as" in x["explanation"]
+
+
+def test_rule_lifts_the_reader_heading_into_hints_that_lack_it(hinter):
+    """Hints built without the heading (as when the ranker misses it): the rule must bring it in."""
+    text = "4,4'-diaminodiphenyl sulfone"
+    others = [hinter._hint(hs6, p, "ranker", "test") for hs6, p in
+              (("390730", 0.7), ("291010", 0.2), ("320820", 0.05), ("380993", 0.03), ("121190", 0.01))]
+    out = chemistry.apply_to_hints(text, others, None, None, hinter)
+    assert len(out) == len(others)
+    codes = [x["hs4"] for x in out]
+    assert "2930" in codes[:3]
+    lifted = out[codes.index("2930")]
+    assert lifted["method"] == "chem-name"
+    assert "organo-sulphur compound" in lifted["explanation"] and "heading 2930" in lifted["explanation"]
+    assert lifted["confidence"] == pytest.approx(chemistry.RULE_CONFIDENCE)
+    confs = [x["confidence"] for x in out]
+    assert confs == sorted(confs, reverse=True)
+    # a heading already among the first three is left where the ranker put it
+    assert chemistry.apply_to_hints(text, out, None, None, hinter) == out
+
+
+def test_rule_leaves_code_in_text_and_cas_only_readings_alone(hinter):
+    written = [hinter._hint("390730", 0.95, "code-in-text", "test")]
+    assert chemistry.apply_to_hints("Diethyl malonate, HS 3907.30", written, None, None, hinter) is written
+    plain = [hinter._hint("382499", 0.4, "ranker", "test")]
+    # a valid CAS number with a name the reader cannot parse gives a chapter, not a heading
+    assert chemistry.apply_to_hints("Zorblat XR-7, CAS 86-73-7", plain, None, None, hinter) is plain
+
+
+@pytest.mark.parametrize("text", ["nitrile gloves", "cotton t-shirts, knitted", "propane gas grills",
+                                  "sunscreen with zinc oxide", "stainless steel kitchen sinks",
+                                  "titanium dioxide based pigment"])
+def test_non_chemical_texts_get_the_ranker_hints_unchanged(hinter, text, monkeypatch):
+    with_rule = hinter.hint([text], top=5)[0]
+    monkeypatch.setattr(chemistry, "apply_to_hints", lambda t, h, *a, **k: h)
+    assert hinter.hint([text], top=5)[0] == with_rule
+    assert all(x["method"] != "chem-name" for x in with_rule)
