@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import HS_EDITION
+from . import HS_EDITION, chemistry
 from .codes import find_codes
 from .corpus import load_corpus
 from .encoder import get_encoder
@@ -113,6 +113,7 @@ class Hinter:
             if not known:
                 conf = conf * min(1.0, UNKNOWN_WORDS_CAP / max(float(conf.max()), 1e-12))  # order kept
             results[i] = self._hints_for(text, c, top, conf)
+            results[i] = chemistry.apply_to_hints(text, results[i], c, conf, self)  # docs/nlp.md, "Chemical names"
             if not known:
                 for h in results[i]:
                     if h["method"] != "code-in-text":
