@@ -280,3 +280,15 @@ def test_non_chemical_texts_get_the_ranker_hints_unchanged(hinter, text, monkeyp
     monkeypatch.setattr(chemistry, "apply_to_hints", lambda t, h, *a, **k: h)
     assert hinter.hint([text], top=5)[0] == with_rule
     assert all(x["method"] != "chem-name" for x in with_rule)
+
+
+def test_a_name_no_corpus_knows_is_read_and_not_called_unknown(hinter):
+    """A systematic name no corpus, lexicon or nomenclature word matches: the ranker's hints are
+    capped and marked unknown, the reader's heading is not (it read the name)."""
+    text = "2-methylpentanal"
+    assert not hinter.index.knows_a_word(text)
+    hints = hinter.hint([text], top=5)[0]
+    read = [x for x in hints if x["method"] == "chem-name"]
+    assert [x["hs4"] for x in read] == ["2912"]  # an aldehyde
+    assert "no word of the text is known" not in read[0]["explanation"]
+    assert all("no word of the text is known" in x["explanation"] for x in hints if x["method"] == "ranker")

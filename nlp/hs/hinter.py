@@ -116,7 +116,8 @@ class Hinter:
             results[i] = chemistry.apply_to_hints(text, results[i], c, conf, self)  # docs/nlp.md, "Chemical names"
             if not known:
                 for h in results[i]:
-                    if h["method"] != "code-in-text":
+                    # a code written in the text, or a chemical name the reader parsed, is known
+                    if h["method"] not in ("code-in-text", "chem-name"):
                         h["explanation"] += " [no word of the text is known to the nomenclature, lexicon or corpus]"
             if len(texts[i]) > MAX_CHARS:
                 for h in results[i]:
