@@ -45,6 +45,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from .nomenclature import get, wording
+
 # --- CAS numbers -----------------------------------------------------------------------------
 _CAS = re.compile(r"(?<![\d-])(\d{2,7})-(\d{2})-(\d)(?![\d-])")
 
@@ -226,7 +228,7 @@ TRIVIAL = {
     "sodium bicarbonate": "2836", "baking soda": "2836", "soda ash": "2836",
     # chapter 29 compounds whose names do not show their function
     "acetone": "2914", "carbolic acid": "2907", "ubiquinone": "2914", "ubidecarenone": "2914",
-    "coenzyme q10": "2914", "methylal": "2911", "acetal": "2911", "succinimide": "2925", "camphor": "2914", "formalin": "2912", "vanillin": "2912",
+    "coenzyme q10": "2914", "methylal": "2911", "acetal": "2911", "camphor": "2914", "formalin": "2912", "vanillin": "2912",
     "ethylvanillin": "2912", "menthol": "2906", "cholesterol": "2906", "sorbitol": "2905",
     "mannitol": "2905", "glycerol": "2905", "glycerin": "2905", "glycerine": "2905", "xylitol": "2905", "pentaerythritol": "2905", "inositol": "2906",
     "glycine": "2922", "lysine": "2922", "glutamic acid": "2922", "monosodium glutamate": "2922",
@@ -503,9 +505,14 @@ _LOCANT = re.compile(r"(?:(?<![a-z])(?:\d+[a-z]?'*(?:,\d+[a-z]?'*)*|[nosp]|[nos]
                      re.I)
 
 
+def _us_spelling(word: str) -> str:
+    """Lower case, "sulph" and "aluminium" in US spelling (inside words too: "sulphonyl")."""
+    return word.lower().replace("sulph", "sulf").replace("aluminium", "aluminum")
+
+
 def _flatten(word: str) -> str:
     """A chemical word without locants, stereo marks, brackets and hyphens, in US spelling."""
-    w = word.lower().replace("sulph", "sulf").replace("aluminium", "aluminum")
+    w = _us_spelling(word)
     w = re.sub(r"\((?:[rsez+\-±]|\d+[rsez]?(?:,\d+[rsez]?)*)\)-?", "", w)   # (E)-, (2R,3S)-
     w = _LOCANT.sub("", w)
     w = re.sub(r"[\[\]\(\)\{\}'′,\-\s]|\d", "", w)
@@ -717,7 +724,7 @@ _GRADE_WORDS = {"mono", "pure", "anhydrous", "technical", "grade", "usp", "fcc",
 def _norm(word: str) -> str:
     """Lower case, US spelling, no edge punctuation; "disodium" -> "sodium" (the count of a cation
     does not change the heading)."""
-    w = word.lower().replace("sulph", "sulf").replace("aluminium", "aluminum").strip("(),;:.'")
+    w = _us_spelling(word).strip("(),;:.'")
     w = re.sub(r"^(?:(?:dl|[dl]|\([+-]\)|\([rs]\))-)+", "", w)  # L-lysine, D-xylose, DL-methionine
     m = re.fullmatch(r"(?:mono|di|tri|tetra|penta|hexa)(\w+)", w)
     if m and m.group(1) in CATIONS:
@@ -1093,8 +1100,6 @@ RULE_TOP = 3  # the reader's heading is brought at least this high
 
 def _first_plain_sub(index, h: int) -> str:
     """The heading's first subheading that is not a residual "Other ..." (else its first)."""
-    from .nomenclature import get
-
     subs = list(index.subs_of_head[h])
     for s in subs:
         code = index.sub_codes[s]
@@ -1165,7 +1170,7 @@ def apply_to_hints(text: str, hints: list[dict], cands, conf, hinter, top: int =
     note = ""
     if pos > top - 1:
         pos, note = top - 1, " (placed here by the rule although hints below rank higher)"
-    desc = get_description(code)
+    desc = wording(code, 80)
     why = (f"chem-name: '{r.name}' read as {_GROUP_WORDS.get(code, 'an inorganic chemical' if code[:2] == '28' else 'a chemical')}: "
            f"heading {code} ({desc}){'; ' + r.why.split('; ', 1)[1] if '; ' in r.why else ''}"
            f"; ranker probability {p_rank:.2f}{note}")
@@ -1173,8 +1178,3 @@ def apply_to_hints(text: str, hints: list[dict], cands, conf, hinter, top: int =
     return (rest[:pos] + [new] + rest[pos:])[:len(hints)]
 
 
-def get_description(code: str) -> str:
-    from .nomenclature import get
-
-    d = " ".join(get(code)["description"].split())
-    return d if len(d) <= 80 else d[:79] + "…"

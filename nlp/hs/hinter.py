@@ -22,10 +22,11 @@ from .codes import find_codes
 from .corpus import load_corpus
 from .encoder import get_encoder
 from .lexicon import get_lexicon, load_lexicon
-from .nomenclature import DATA_DIR, get
+from .nomenclature import DATA_DIR, get, wording
 from .ranker import FEATURES, REGISTERS, Ranker, build_candidates, fallback_scores, head_phrase
 from .retrieval import Index
 from .subheading import load_picker
+from .textnorm import shorten
 
 RANKER_FILE = DATA_DIR / "ranker.json"
 UNCERTAIN_BELOW = 0.5  # documented in docs/nlp.md: below it, the heading is wrong at least half the time
@@ -44,12 +45,6 @@ _KNN_MAX, _ENC_SUB = FEATURES.index("knn_max"), FEATURES.index("enc_sub")  # col
 def lexicon_examples(entries: list[dict]) -> list[dict]:
     return [{"text": e["term"], "hs4": e["hs4"], "hs6": e.get("hs6") or "", "group": f"lex:{e['line']}"}
             for e in entries]
-
-
-@lru_cache(maxsize=1 << 14)  # the same nomenclature wordings are shortened for every hint
-def _short(text: str, n: int = 70) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 class Hinter:
@@ -179,16 +174,10 @@ class Hinter:
         # The feature test first: the neighbour table is built only when some hint needs it.
         if x[_KNN_MAX] >= 0.6 and h in c.neighbour:
             ex, sim = c.neighbour[h]
-            parts.append(f"closest labelled example '{_short(ex, 50)}' (similarity {sim:.2f})")
+            parts.append(f"closest labelled example '{shorten(ex, 50)}' (similarity {sim:.2f})")
         parts.append(f"text similarity {x[_ENC_SUB]:.2f} to the subheading wording")
-        return (f"'{_short(text, 60)}' matched heading {code}: {_wording(code)}; "
-                f"subheading {hs6}: {_wording(hs6)} ({'; '.join(parts)})")
-
-
-@lru_cache(maxsize=1 << 13)
-def _wording(code: str) -> str:
-    """A heading's or subheading's nomenclature text as explanations quote it (shortened)."""
-    return _short(get(code)["description"], 90)
+        return (f"'{shorten(text, 60)}' matched heading {code}: {wording(code)}; "
+                f"subheading {hs6}: {wording(hs6)} ({'; '.join(parts)})")
 
 
 _LOCK = threading.Lock()

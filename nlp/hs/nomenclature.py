@@ -16,6 +16,7 @@ from pathlib import Path
 from nlp.jsonl import iter_jsonl
 
 from . import HS_EDITION
+from .textnorm import shorten
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "hs"
 FIXES_FILE = DATA_DIR / "nomenclature_fixes.jsonl"
@@ -100,6 +101,12 @@ def load_nomenclature() -> list[dict]:
 def get(code: str) -> dict | None:
     """The node for a code, or None."""
     return _build()[1].get(str(code))
+
+
+@lru_cache(maxsize=1 << 13)
+def wording(code: str, n: int = 90) -> str:
+    """A heading's or subheading's text as explanations quote it (one line, cut to ``n``)."""
+    return shorten(get(code)["description"], n)
 
 
 def is_valid(code) -> bool:

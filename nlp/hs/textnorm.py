@@ -53,3 +53,10 @@ def tokens(text: str) -> list[str]:
 @lru_cache(maxsize=1 << 16)
 def norm(text: str) -> str:
     return " ".join(_tokens(text))
+
+
+@lru_cache(maxsize=1 << 14)  # the same nomenclature wordings are shortened for every hint
+def shorten(text: str, n: int = 70) -> str:
+    """``text`` on one line, cut to ``n`` characters with an ellipsis: how explanations quote."""
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
