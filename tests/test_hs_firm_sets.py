@@ -1,4 +1,4 @@
-"""The project's two firm-style HS label files: their form, their codes, and their distance from hs_dev.csv.
+"""The project's firm-style HS label files: their form, their codes, and their distance from hs_dev.csv and each other.
 
 - ``nlp/data/hs/calibration_firm.csv`` fits the hinter's confidence correction on firms' own
   words: a broken code would skew the fit silently.
@@ -9,6 +9,10 @@
   chosen by what the hinter predicts. It only MEASURES: no corpus, lexicon, calibration or
   threshold may be built, tuned or checked against it, and writers of nlp/data/hs/ must not read
   it. A figure on it is only honest while that holds.
+- ``tests/data/hs_heldout_firm2.csv`` is a SECOND held-out set under the same rules, written by yet
+  another writer who read neither the corpus, lexicon and calibration files nor the first held-out
+  set's rows, and who labelled every row before the hinter was ever run on it. Two sets by two
+  writers show how much a held-out figure owes to one writer's habits.
 
 A row shared with ``hs_dev.csv`` would leak the dev set into a figure reported on it (or score it
 twice). These tests check the files only; they never run the hinter.
@@ -29,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SETS = {  # file -> fewest rows it must hold
     "calibration": (ROOT / "nlp" / "data" / "hs" / "calibration_firm.csv", 250),
     "heldout": (ROOT / "tests" / "data" / "hs_heldout_firm.csv", 240),
+    "heldout2": (ROOT / "tests" / "data" / "hs_heldout_firm2.csv", 240),
 }
 
 
@@ -86,3 +91,17 @@ def test_no_text_of_hs_dev(label_set, shared_data):
         dev = {_norm(r["text"]) for r in csv.DictReader(fh)}
     copied = [r["text"] for r in label_set[2] if _norm(r["text"]) in dev]
     assert not copied, f"rows identical to hs_dev.csv texts: {copied[:5]}"
+
+
+
+def test_second_heldout_shares_no_text_with_the_other_sets():
+    """A text in two of these files would count a row twice, or carry a calibration row into a
+    held-out figure: the second held-out set is only independent while it shares nothing with them.
+    (Only pairs with the second set: the older two files are checked here the day they are fixed.)"""
+    texts = {}
+    for name, (path, _) in SETS.items():
+        with open(path, newline="", encoding="utf-8") as fh:
+            texts[name] = {_norm(r["text"]) for r in csv.DictReader(fh)}
+    for other in sorted(set(texts) - {"heldout2"}):
+        shared = texts["heldout2"] & texts[other]
+        assert not shared, f"heldout2 and {other} share texts: {sorted(shared)[:5]}"
