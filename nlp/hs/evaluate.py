@@ -257,9 +257,10 @@ def misses(path, limit: int = 20, register: str = "firm") -> list[dict]:
     return out[:limit]
 
 
-# The project's held-out firm-style set: written by another writer who never read the corpus, the
-# lexicon or the calibration set, about other products than hs_dev.csv's; never training data.
+# The project's held-out firm-style sets: each written by another writer who never read the corpus,
+# the lexicon or the calibration set, about other products than hs_dev.csv's; never training data.
 HELDOUT_FIRM = Path(__file__).resolve().parents[2] / "tests" / "data" / "hs_heldout_firm.csv"
+HELDOUT_FIRM_SETS = (HELDOUT_FIRM, HELDOUT_FIRM.with_name("hs_heldout_firm2.csv"))
 
 
 def main(argv=None) -> int:
@@ -285,9 +286,10 @@ def main(argv=None) -> int:
     report["customs correction, re-fitted out of sample on cbp_rulings_validation.csv"] = correction_figures(
         args.shared / "cbp_rulings_validation.csv")
     report["firm correction, re-fitted out of sample on calibration_firm.csv"] = correction_figures(FIRM_CALIBRATION)
-    if HELDOUT_FIRM.exists():
-        report[HELDOUT_FIRM.name] = evaluate_file(HELDOUT_FIRM, register="firm")
-        report["misses_heldout_firm"] = misses(HELDOUT_FIRM, 60)
+    for path in HELDOUT_FIRM_SETS:
+        if path.exists():
+            report[path.name] = evaluate_file(path, register="firm")
+            report[f"misses_{path.stem}"] = misses(path, 60)
     if not args.skip_cv:
         report["hs_dev.csv (cross-validated)"] = dev_cross_validation(args.shared / "hs_dev.csv")
     report["misses_dev"] = misses(args.shared / "hs_dev.csv", 40)
