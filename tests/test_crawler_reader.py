@@ -9,6 +9,7 @@ processes the crawl spawns do not re-run the script that started it (``crawler/s
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -110,6 +111,72 @@ def test_a_crawl_without_page_workers_finishes_past_a_page_stuck_in_c(tmp_path, 
     run, slow, paths = crawl_with_a_slow_page(tmp_path / "work.db", root, monkeypatch, "stuck", {"PAGE_WORKERS": 0})
     check_crawl(tmp_path / "work.db", run, slow, paths)
     assert run["problems"]["page/read_timeout_reader_killed"] == 1
+
+
+def test_pages_taken_over_from_page_workers_are_read_in_a_reader(tmp_path):
+    """The hand-off's own reading (pages of a lost worker, or every page past the restarts; here
+    all, with no worker) goes through a reader too: the stuck page is failed, the rest stored."""
+    from collections import Counter
+
+    from .test_crawler_handoff import Stats, _reference
+    from crawler.handoff import PageHandoff
+
+    plain = _chamber_pages(1)
+    pages = plain[:2] + [_slow_page("stuck")] + plain[2:]
+    expected, counts = _reference(tmp_path, plain)
+    stats = Stats()
+    handoff = PageHandoff(SLOW, tmp_path / "work.db", stats, workers=0, read_timeout=1.0)
+    for response in pages:
+        handoff.send(response, FETCHED)
+    reader = handoff.fallback.reader
+    handoff.close()
+    assert reader.started == 2 and reader.proc is None  # one killed, its successor closed
+    rows = rows_of(tmp_path / "work.db")
+    (failed,) = [r for r in rows.values() if "/stuck/" in r["url"]]
+    _check_failed(failed)
+    assert {k: r for k, r in rows.items() if r is not failed} == expected
+    extra = Counter({"page/detail": 1, "page/read_timeout": 1, "page/read_timeout_reader_killed": 1,
+                     "listing/stored": 1, "listing/status/invalid": 1})
+    extra.update(f"listing/problem/{p}" for p in json.loads(failed["problems"]))
+    assert dict(stats.values) == dict(counts + extra)
+
+
+@pytest.mark.slow
+def test_generic_mode_finishes_past_a_page_stuck_in_c(tmp_path, monkeypatch):
+    """Generic mode never hands pages to a page worker (its link decisions need each page's
+    listings): its reader is killed on the stuck page; everything else is as an undisturbed crawl
+    of the same site leaves it."""
+    from .sites.server import serving
+    from crawler.run import crawl
+
+    db, normal_db = tmp_path / "work.db", tmp_path / "normal.db"
+    slow = "/business/103-sierra-steel"
+    settings = {"DOWNLOAD_TIMEOUT": 2, "RETRY_TIMES": 1, "GENERIC_TRAP_LIMIT": 10, "DOWNLOAD_MAXSIZE": 1024 * 1024}
+    with serving(slow_seconds=0.1) as (base, _hits):
+        normal = crawl(normal_db, start_url=base + "/", source="chamber", fast=True, settings=settings)
+        monkeypatch.setenv("SLOW_READER_STUCK", slow)
+        run = crawl(db, start_url=base + "/", source="chamber", fast=True,
+                    settings={**settings, "PAGE_READER": SLOW["reader"], "PAGE_READ_TIMEOUT": 1})
+    assert normal["status"] == run["status"] == "finished"
+    assert run["problems"]["page/read_timeout"] == run["problems"]["page/read_timeout_reader_killed"] == 1
+    rows, expected = rows_of(db), rows_of(normal_db)
+    (failed,) = [k for k, r in rows.items() if r["url"].endswith(slow)]
+    _check_failed(rows[failed])
+    assert {k: r for k, r in rows.items() if k != failed} == {k: r for k, r in expected.items() if not r["url"].endswith(slow)}
+
+
+@pytest.mark.slow
+def test_reading_in_the_crawl_process_is_warned_of_and_still_stops_python(tmp_path, monkeypatch):
+    """``EXTRACT_WORKERS=0``: the crawl process reads; the alarm stops a Python-level reading;
+    the crawl's log says what it cannot stop."""
+    root = tmp_path / "sample"
+    root.mkdir()
+    settings = {"PAGE_WORKERS": 0, "EXTRACT_WORKERS": 0, "LOG_LEVEL": "WARNING"}
+    run, slow, paths = crawl_with_a_slow_page(tmp_path / "work.db", root, monkeypatch, "spin", settings)
+    check_crawl(tmp_path / "work.db", run, slow, paths)
+    assert "page/read_timeout_reader_killed" not in run["problems"]
+    log = next((tmp_path / "work.db.jobs").glob("*/crawl.log")).read_text()
+    assert "EXTRACT_WORKERS=0" in log and "would hang the crawl" in log
 
 
 # --- fresh processes and the script that started the crawl --------------------------------------
