@@ -14,7 +14,8 @@ A thin spider's hook (alltheplaces' habit): ``post_process_item(item, response)`
 built listing. Reading a page is a pure function (``read_page``) so it can run in another
 process: by default a configured source hands each detail page whole to a page worker
 (``PAGE_WORKERS``, ``crawler/handoff.py``), which reads, cleans, validates and stores it while
-the crawl process keeps downloading; ``EXTRACT_WORKERS`` (off) moves only the reading.
+the crawl process keeps downloading; a page the crawl process reads itself goes to a reader
+process it can kill (``EXTRACT_WORKERS``, ``crawler/reader.py``), so no reading hangs the crawl.
 """
 
 from __future__ import annotations
@@ -469,9 +470,10 @@ class read_deadline:
     threaded crawl process is unsafe, crawler/handoff.py), for a rare page. The alarm stops
     Python code, regular expressions included (``re`` looks for signals as it matches), and
     sleeps and reads; it cannot stop one C call that never returns to the interpreter (a
-    parser stuck inside libxml2): the handler runs only when the call returns. A page worker is
-    covered for that too, as the crawl process kills a worker stuck on one page
-    (``PageHandoff``); the crawl process has no one above it.
+    parser stuck inside libxml2): the handler runs only when the call returns. A page worker and
+    a reader are covered for that too, as the crawl process kills one stuck on a page
+    (``PageHandoff``, ``crawler.reader.PageReader``); the crawl process itself has no one above
+    it, which is why it reads nothing itself unless ``EXTRACT_WORKERS=0``.
 
     Safe beside Twisted's reactor: SIGALRM is not one of its signals (its wake-up pipe only
     wakes the reactor once more); the old handler and any timer running before are put back on
@@ -483,9 +485,9 @@ class read_deadline:
 
     Cost per page (measured alone, load average ~15): 13-16 us with the handler installed and
     restored each time, 8 us with it installed once, 1 us with no limit; a page worker spends
-    ~700 us on a page. So a process that only reads pages (a page worker, an
-    ``EXTRACT_WORKERS`` process) installs the handler once (``keep_alarm_handler``); the crawl
-    process puts its own back after every page (it reads ~1.8 ms a page when it reads).
+    ~700 us on a page. So a process that only reads pages (a page worker, a reader) installs the
+    handler once (``keep_alarm_handler``); the crawl process puts its own back after every page
+    (it reads ~1.8 ms a page when it reads).
     """
 
     def __init__(self, seconds: float):
