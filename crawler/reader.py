@@ -113,11 +113,14 @@ class PageReader:
         self.proc, self.conn = proc, parent
         self.started += 1
         began = time.monotonic()
-        while not parent.poll(STEP):
-            if not proc.is_alive() or time.monotonic() - began > START_TIMEOUT:
-                self._end()
-                raise RuntimeError(f"page reader did not start (exit code {proc.exitcode})")
-        parent.recv_bytes()
+        try:
+            while not parent.poll(STEP):
+                if not proc.is_alive() or time.monotonic() - began > START_TIMEOUT:
+                    raise EOFError
+            parent.recv_bytes()  # "ready"
+        except (EOFError, OSError):
+            self._end()
+            raise RuntimeError(f"page reader did not start (exit code {proc.exitcode})") from None
 
     def _ready(self) -> bool:
         if self.proc is not None:

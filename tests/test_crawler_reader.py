@@ -90,6 +90,21 @@ def test_a_reader_that_dies_on_a_page_has_the_page_failed_and_one_found_dead_rea
         reader.close()
 
 
+def test_a_reader_that_cannot_start_leaves_the_reading_to_this_process(monkeypatch, caplog):
+    """Logged as an error, once; the pages are still read (alarm only), none is lost."""
+    def fail(self, ctx):
+        raise RuntimeError("page reader did not start (exit code 1)")
+
+    monkeypatch.setattr(PageReader, "_start", fail)
+    reader = PageReader(1.0)
+    pages = _chamber_pages(1)[:3]
+    for page in pages:
+        assert reader.read(page_of(page), SPEC, FETCHED) == read_response(page, SPEC, FETCHED)
+    assert reader.in_process and reader.proc is None
+    errors = [r for r in caplog.records if r.levelname == "ERROR" and r.name == "crawler.reader"]
+    assert len(errors) == 1 and "reads pages itself" in errors[0].getMessage()
+
+
 def test_extract_workers_is_one_reader_or_none():
     assert extract_workers(0) == 0 and extract_workers(1) == 1
     for bad in (2, -1, True):
