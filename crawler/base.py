@@ -14,7 +14,8 @@ A thin spider's hook (alltheplaces' habit): ``post_process_item(item, response)`
 built listing. Reading a page is a pure function (``read_page``) so it can run in another
 process: by default a configured source hands each detail page whole to a page worker
 (``PAGE_WORKERS``, ``crawler/handoff.py``), which reads, cleans, validates and stores it while
-the crawl process keeps downloading; ``EXTRACT_WORKERS`` (off) moves only the reading.
+the crawl process keeps downloading; a page the crawl process reads itself goes to a reader
+process it can kill (``EXTRACT_WORKERS``, ``crawler/reader.py``), so no reading hangs the crawl.
 """
 
 from __future__ import annotations
@@ -141,8 +142,13 @@ class ListingSpider(scrapy.Spider):
         from scrapy import signals
 
         # Settings that would make every page fail are refused before the crawl starts.
-        read_timeout(crawler.settings)
+        limit = read_timeout(crawler.settings)
         reader_of({"reader": crawler.settings.get("PAGE_READER")})
+        if not extract_workers(crawler.settings.getint("EXTRACT_WORKERS", 1)) and limit:
+            spider.logger.warning(
+                "EXTRACT_WORKERS=0: pages not handed to a page worker are read in the crawl process, where "
+                "PAGE_READ_TIMEOUT's alarm cannot stop a C call that never returns (a parser stuck in libxml2): "
+                "such a page would hang the crawl. EXTRACT_WORKERS=1 reads them in a process the crawl can kill.")
 
         # Fork the extraction workers as the spider opens, before the crawl starts its threads.
         crawler.signals.connect(spider._open_extraction, signal=signals.spider_opened)
@@ -157,8 +163,9 @@ class ListingSpider(scrapy.Spider):
         # before the workers fork, so they start frozen too.
         gc.collect()
         gc.freeze()
-        extraction(self)
         self.page_handoff = page_handoff(self)
+        if self.page_handoff is None:  # this process reads the pages: its reader is forked now
+            extraction(self, "fork")
 
     def request(self, url: str, callback, priority: int = 0, **kwargs) -> Request:
         return CrawlRequest(url, callback=callback, errback=self.on_error, priority=priority, **kwargs)
@@ -277,7 +284,7 @@ def page_of(response: TextResponse) -> dict:
     """A response as plain data, to cross to a worker process."""
     return {"url": response.url, "status": response.status, "body": response.body,
             "content_type": response.headers.get(b"Content-Type", b"").decode("latin-1"),
-            "flags": list(response.flags)}
+            "flags": list(response.flags), "kind": type(response).__name__}
 
 
 def read_page(page: dict, spec: dict, fetched_at: str | None = None) -> dict:
@@ -463,9 +470,10 @@ class read_deadline:
     threaded crawl process is unsafe, crawler/handoff.py), for a rare page. The alarm stops
     Python code, regular expressions included (``re`` looks for signals as it matches), and
     sleeps and reads; it cannot stop one C call that never returns to the interpreter (a
-    parser stuck inside libxml2): the handler runs only when the call returns. A page worker is
-    covered for that too, as the crawl process kills a worker stuck on one page
-    (``PageHandoff``); the crawl process has no one above it.
+    parser stuck inside libxml2): the handler runs only when the call returns. A page worker and
+    a reader are covered for that too, as the crawl process kills one stuck on a page
+    (``PageHandoff``, ``crawler.reader.PageReader``); the crawl process itself has no one above
+    it, which is why it reads nothing itself unless ``EXTRACT_WORKERS=0``.
 
     Safe beside Twisted's reactor: SIGALRM is not one of its signals (its wake-up pipe only
     wakes the reactor once more); the old handler and any timer running before are put back on
@@ -477,9 +485,9 @@ class read_deadline:
 
     Cost per page (measured alone, load average ~15): 13-16 us with the handler installed and
     restored each time, 8 us with it installed once, 1 us with no limit; a page worker spends
-    ~700 us on a page. So a process that only reads pages (a page worker, an
-    ``EXTRACT_WORKERS`` process) installs the handler once (``keep_alarm_handler``); the crawl
-    process puts its own back after every page (it reads ~1.8 ms a page when it reads).
+    ~700 us on a page. So a process that only reads pages (a page worker, a reader) installs the
+    handler once (``keep_alarm_handler``); the crawl process puts its own back after every page
+    (it reads ~1.8 ms a page when it reads).
     """
 
     def __init__(self, seconds: float):
@@ -602,48 +610,44 @@ def _read_safely(reader, page, spec: dict, *args, timeout: float = 0.0) -> dict:
         return {"rows": [row], "counts": Counter({f"page/read_error/{type(exc).__name__}": 1})}
 
 
-def _worker_init() -> None:
-    """Workers leave signals to the crawl process, which drains them on a clean stop; SIGALRM
-    is theirs, for the read time limit."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    keep_alarm_handler()
-
-
 class Extraction:
-    """Reads pages in-process, or in ``EXTRACT_WORKERS`` worker processes (forked at open); each
-    reading bounded by ``read_timeout`` seconds (``PAGE_READ_TIMEOUT``, ``read_deadline``)."""
+    """Reads the pages the crawl process would read itself (no page worker takes them): in a
+    ``PageReader`` process the crawl process can kill (``EXTRACT_WORKERS=1``, the default;
+    ``crawler/reader.py``), or in-process (``EXTRACT_WORKERS=0``); each reading bounded by
+    ``read_timeout`` seconds (``PAGE_READ_TIMEOUT``): by the alarm (``read_deadline``) and, in a
+    reader, by killing a reader the alarm cannot stop (a C call that never returns).
 
-    def __init__(self, workers: int, read_timeout: float = READ_TIMEOUT):
+    ``method``: ``"fork"`` starts the reader now (the spider opening, before the crawl's threads),
+    ``"spawn"`` on the first page.
+    """
+
+    def __init__(self, workers: int, read_timeout: float = READ_TIMEOUT, method: str = "spawn"):
         self.read_timeout = read_timeout
-        self.pool = None
-        if workers > 0:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
+        self.reader = None
+        if extract_workers(workers):
+            from crawler.reader import PageReader
 
-            self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_init)
-            # Start the workers now, before the crawl's threads exist.
-            self.pool.submit(int).result()
+            self.reader = PageReader(read_timeout, method)
 
     async def read(self, response: TextResponse, spec: dict) -> dict:
-        if self.pool is None:
+        if self.reader is None:
             return _read_safely(reader_of(spec), response, spec, timeout=self.read_timeout)
-        import asyncio
-        from concurrent.futures.process import BrokenProcessPool
-
-        try:
-            return await asyncio.wrap_future(self.pool.submit(_read_safely, read_page, page_of(response), spec,
-                                                              timeout=self.read_timeout))
-        except BrokenProcessPool:
-            self.pool = None
-            result = _read_safely(reader_of(spec), response, spec, timeout=self.read_timeout)
-            result["counts"]["page/extract_worker_lost"] = 1
-            return result
+        return self.reader.read(page_of(response), spec)
 
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True)
-            self.pool = None
+        if self.reader is not None:
+            self.reader.close()
+            self.reader = None
+
+
+def extract_workers(value) -> int:
+    """``EXTRACT_WORKERS``: 1 (pages the crawl process would read go to a reader it can kill) or
+    0 (read in the crawl process); anything else is refused. One reader is all there can be: the
+    crawl process waits for each page, as it would while reading it."""
+    if value not in (0, 1) or isinstance(value, bool):
+        raise ValueError(f"EXTRACT_WORKERS must be 1 (read in a reader process the crawl can kill) or 0 "
+                         f"(read in the crawl process, alarm only), not {value!r}")
+    return value
 
 
 def page_handoff(spider):
@@ -680,13 +684,15 @@ def read_timeout(settings) -> float:
     return seconds
 
 
-def extraction(spider) -> Extraction:
-    """The spider's extraction, made on first use and closed with the spider."""
+def extraction(spider, method: str = "spawn") -> Extraction:
+    """The spider's extraction, made on first use (``method``: how its reader starts, see
+    ``Extraction``) and closed with the spider."""
     ext = getattr(spider, "_extraction", None)
     if ext is None:
         from scrapy import signals
 
-        ext = spider._extraction = Extraction(spider.settings.getint("EXTRACT_WORKERS", 0), read_timeout(spider.settings))
+        ext = spider._extraction = Extraction(spider.settings.getint("EXTRACT_WORKERS", 1), read_timeout(spider.settings),
+                                              method)
         spider.crawler.signals.connect(lambda spider: ext.close(), signal=signals.spider_closed, weak=False)
     return ext
 

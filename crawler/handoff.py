@@ -123,11 +123,12 @@ class ItemPath:
     """One detail page -> stored listings, outside Scrapy: what a worker runs per page, and what
     the crawl process runs itself when its worker is lost. Counters accumulate in ``counts``."""
 
-    def __init__(self, spec: dict, db_path: str | Path, read_timeout: float = 0.0):
+    def __init__(self, spec: dict, db_path: str | Path, read_timeout: float = 0.0, reader=None):
         from crawler.pipelines.clean import CleanPipeline
 
         self.spec = spec
         self.read_timeout = read_timeout
+        self.reader = reader  # a crawler.reader.PageReader to read in (the crawl process's fallback), or None
         self.store = ListingStore(db_path)
         self.clean = CleanPipeline()
         self.counts: Counter[str] = Counter()
@@ -145,7 +146,10 @@ class ItemPath:
         if started is not None:
             started.value = time.monotonic()
         try:
-            result = _read_safely(read_page, page, self.spec, fetched_at, timeout=self.read_timeout)
+            if self.reader is not None:
+                result = self.reader.read(page, self.spec, fetched_at)
+            else:
+                result = _read_safely(read_page, page, self.spec, fetched_at, timeout=self.read_timeout)
         finally:
             if started is not None:
                 started.value = 0.0
@@ -321,10 +325,13 @@ class PageHandoff:
     seconds later cannot (stuck in C) and is killed, the page kept as failed.
     ``restarts``: fresh workers that may be started, in all, in place of lost ones (0: none;
     then every page after a loss is read in the crawl process).
+    ``isolate``: the pages the crawl process takes over are read in a ``PageReader`` process it
+    can kill (``crawler/reader.py``; ``EXTRACT_WORKERS=1``), not in the crawl process itself, so
+    a C call that never returns cannot hang the crawl there either.
     """
 
     def __init__(self, spec: dict, db_path: str | Path, stats, workers: int = 1, stall_timeout: float = STALL_TIMEOUT,
-                 read_timeout: float = READ_TIMEOUT, restarts: int = RESTARTS):
+                 read_timeout: float = READ_TIMEOUT, restarts: int = RESTARTS, isolate: bool = True):
         if stall_timeout < 0:
             raise ValueError(f"PAGE_WORKER_STALL_TIMEOUT must be 0 (off) or a number of seconds, not {stall_timeout!r}")
         if read_timeout < 0:
@@ -351,6 +358,7 @@ class PageHandoff:
             inherited = [c for w in self.workers for c in (w.pages, w.acks)]
             self.workers.append(_Worker(ctx, spec, self.db_path, inherited, self.read_timeout))
         self.fallback: ItemPath | None = None
+        self.isolate = isolate
         self.restarts = restarts
         self.restarted = 0
         self.seq = 0
@@ -515,7 +523,12 @@ class PageHandoff:
         """Read a page in the crawl process (under the same ``read_timeout``), or, with
         ``failed`` (a problem), keep it as a failed page without reading it."""
         if self.fallback is None:
-            self.fallback = ItemPath(self.spec, self.db_path, self.read_timeout)
+            reader = None
+            if self.isolate:  # spawned on the first page: the crawl's threads exist by now
+                from crawler.reader import PageReader
+
+                reader = PageReader(self.read_timeout)
+            self.fallback = ItemPath(self.spec, self.db_path, self.read_timeout, reader)
         if failed is None:
             self.fallback.handle(data)
         else:
@@ -572,7 +585,9 @@ class PageHandoff:
         """
         self.restarted += 1
         try:
-            fresh = _Worker(multiprocessing.get_context("spawn"), self.spec, self.db_path, [], self.read_timeout)
+            from crawler.spawn import spawn_context
+
+            fresh = _Worker(spawn_context(), self.spec, self.db_path, [], self.read_timeout)
         except Exception:
             log.exception("could not start a fresh page worker: the crawl process reads the pages to come")
             self.restarts = self.restarted  # no further try
@@ -627,4 +642,6 @@ class PageHandoff:
                 self._lost(worker)
         if self.fallback is not None:
             self.fallback.store.close()
+            if self.fallback.reader is not None:
+                self.fallback.reader.close()
             self.fallback = None

@@ -59,16 +59,21 @@ CLOSESPIDER_ERRORCOUNT = 0
 # quarter of the throughput for nothing (profiled, STACK.md).
 CONCURRENT_ITEMS = 16
 
-# Detail pages can be read (structured data, selectors) in worker processes, so reading uses
-# another core while the crawl process downloads. Off by default: on this 2-core machine,
-# shared, it measured no better than reading in-process (docs/crawler.md); 0 = in-process.
-EXTRACT_WORKERS = 0
+# Detail pages no page worker takes (generic mode, PAGE_WORKERS=0, a spider with its own
+# post_process_item, the pages the crawl process takes over from a lost page worker) are read in
+# a reader process the crawl process can kill (crawler/reader.py): PAGE_READ_TIMEOUT's alarm
+# cannot stop a C call that never returns (a parser stuck in libxml2), killing the reader can.
+# One page at a time: the crawl process waits for it as it would while reading it itself.
+# 0 = read in the crawl process (alarm only: such a page would hang the crawl; warned at open).
+# Only 0 and 1 are accepted.
+EXTRACT_WORKERS = 1
 
 # The whole detail-page path (read, clean, validate, store) in a worker process
 # (crawler/handoff.py): the crawl process downloads and hands pages over, the worker does the
 # rest on the other core. Crawl-process CPU per page fell from ~1.8 to ~1.05 ms (the do-nothing
-# spider: ~0.95-1.0), see docs/crawler.md. 0 = everything in the crawl process. Generic mode
-# always reads in-process (its link decisions need each page's result).
+# spider: ~0.95-1.0), see docs/crawler.md. 0 = no page worker (pages then go to the reader,
+# EXTRACT_WORKERS). Generic mode never hands pages over (its link decisions need each page's
+# result): it reads through the reader.
 PAGE_WORKERS = 1
 # A page worker holding pages without acknowledging any for this many seconds is taken as hung
 # (a runaway regex, a deadlock, SIGSTOP): killed, counted (page/page_worker_hung), its pages
@@ -87,9 +92,9 @@ PAGE_WORKER_RESTARTS = 3
 # problem "page: read timeout", validation_status invalid, so resolve leaves it out; it never
 # replaces a listing an earlier run read from the page), and the crawl reads on. Pages read in
 # milliseconds here (a crawl reads hundreds a second), so 20 s is only ever a runaway regex or
-# parser, never a big page. Bounded alike in a page worker (which is killed if the page holds it
-# in a C call past the limit plus a grace, the page kept as failed, its other pages read by the
-# crawl process) and in the crawl process (SIGALRM: stops Python code and regexes, not a C call
+# parser, never a big page. Bounded alike in a page worker and in a reader (each killed if the
+# page holds it in a C call past the limit plus a grace, the page kept as failed) and, with
+# EXTRACT_WORKERS=0, in the crawl process (SIGALRM: stops Python code and regexes, not a C call
 # that never returns). 0 = no limit. crawler/base.py read_deadline, docs/crawler.md.
 PAGE_READ_TIMEOUT = 20
 # The function that reads a detail page, "module:function" with read_response's arguments and

@@ -57,26 +57,35 @@ def sample_root(tmp_path_factory):
     return tmp_path_factory.mktemp("sample")
 
 
-def test_worker_path_stores_what_the_in_process_path_stores(sample_root, tmp_path):
+# How each crawl reads its detail pages: in a page worker, in the crawl process's reader
+# (crawler/reader.py) or in the crawl process itself.
+PATHS = {"worker": {"PAGE_WORKERS": 1}, "reader": {"PAGE_WORKERS": 0, "EXTRACT_WORKERS": 1},
+         "in-process": {"PAGE_WORKERS": 0, "EXTRACT_WORKERS": 0}}
+
+
+@pytest.mark.parametrize("source", ["member_directory", pytest.param("ppe_marketplace", marks=pytest.mark.slow)])
+def test_worker_path_stores_what_the_in_process_path_stores(sample_root, tmp_path, source):
+    """Every reading path stores the same listings and counts the same problems. One source in
+    the fast suite, the other in the slow one (``make reliability``)."""
     runs = {}
     with served(sample_root) as bases:
-        for workers in (0, 1):
-            for source in ("member_directory", "ppe_marketplace"):
-                runs[workers, source] = crawl(tmp_path / f"w{workers}.db", source=source, base_urls=bases, fast=True,
-                                              settings={"PAGE_WORKERS": workers})
-    for source in ("member_directory", "ppe_marketplace"):
-        here, worker = runs[0, source], runs[1, source]
-        assert here["status"] == worker["status"] == "finished"
+        for path, settings in PATHS.items():
+            runs[path] = crawl(tmp_path / f"{path}.db", source=source, base_urls=bases, fast=True, settings=settings)
+    here = runs["in-process"]
+    expected = rows_of(tmp_path / "in-process.db", source)
+    assert expected and here["status"] == "finished"
+    for path in ("worker", "reader"):
+        other = runs[path]
+        assert other["status"] == "finished", path
         # The same listings, field for field (raw structured data, problems, validation too).
-        expected = rows_of(tmp_path / "w0.db", source)
-        assert expected and rows_of(tmp_path / "w1.db", source) == expected
+        assert rows_of(tmp_path / f"{path}.db", source) == expected, path
         # The same counters in the run row, and the same listing totals.
-        assert worker["problems"] == here["problems"]
-        assert (worker["listings"], worker["invalid"], worker["pages"]) == (here["listings"], here["invalid"], here["pages"])
-        # ... and the worker really did the work: no item went through Scrapy.
-        stats = run_stats(tmp_path / "w1.db", worker["run_id"]), run_stats(tmp_path / "w0.db", here["run_id"])
-        assert "item_scraped_count" not in stats[0] and stats[1]["item_scraped_count"] == here["listings"]
-        assert stats[0]["listing/stored"] == stats[1]["listing/stored"] == here["listings"]
+        assert other["problems"] == here["problems"], path
+        assert (other["listings"], other["invalid"], other["pages"]) == (here["listings"], here["invalid"], here["pages"])
+    # ... and the worker really did the work: no item went through Scrapy.
+    stats = run_stats(tmp_path / "worker.db", runs["worker"]["run_id"]), run_stats(tmp_path / "in-process.db", here["run_id"])
+    assert "item_scraped_count" not in stats[0] and stats[1]["item_scraped_count"] == here["listings"]
+    assert stats[0]["listing/stored"] == stats[1]["listing/stored"] == here["listings"]
 
 
 def _chamber_pages(copies: int) -> list[TextResponse]:
@@ -123,6 +132,7 @@ def _not_worker_counts(stats: Stats) -> dict:
     return {k: v for k, v in stats.values.items() if not k.startswith("page/page_worker_")}
 
 
+@pytest.mark.slow  # fast: test_restarts_are_bounded_and_each_lost_worker_loses_nothing (both cases in one)
 @pytest.mark.parametrize("restarts", [3, 0], ids=["fresh-worker", "no-restart"])
 def test_a_killed_worker_loses_nothing(tmp_path, restarts):
     """The worker is killed with pages it has not committed; the crawl process stores them. A
@@ -198,6 +208,7 @@ def test_a_negative_restart_count_is_refused(tmp_path):
         PageHandoff(SPEC, tmp_path / "work.db", Stats(), workers=0, restarts=-1)
 
 
+@pytest.mark.slow  # fast: the hand-off driven directly (test_restarts_are_bounded_and_each_lost_worker_loses_nothing)
 def test_a_worker_killed_under_a_real_crawl_loses_nothing(sample_root, tmp_path):
     db = tmp_path / "work.db"
     settings = {"DOWNLOAD_DELAY": 0.05, "CONCURRENT_REQUESTS_PER_DOMAIN": 1, "AUTOTHROTTLE_ENABLED": False,
@@ -253,7 +264,8 @@ def _stopped_worker(handoff: PageHandoff, pages, before: int = 0):
             worker.kill()
 
 
-@pytest.mark.parametrize("pad, found", [(60_000, "while sending"), (0, "at close")], ids=["full-pipe", "at-close"])
+@pytest.mark.parametrize("pad, found", [pytest.param(60_000, "while sending", marks=pytest.mark.slow), (0, "at close")],
+                         ids=["full-pipe", "at-close"])
 def test_a_hung_worker_is_killed_and_loses_nothing(tmp_path, pad, found):
     """SIGSTOP stands for any hang (a runaway regex, a deadlock): the worker lives but answers
     nothing. With pages padded to ~60 kB, those sent after the stop (~1.8 MB) overfill the 1 MB
@@ -348,7 +360,7 @@ def test_a_stopped_process_group_is_not_a_hung_worker(tmp_path):
     assert stats.values["page/detail"] == len(pages)
 
 
-@pytest.mark.parametrize("read_timeout", [0, 1.0], ids=["no-read-limit", "read-limit"])
+@pytest.mark.parametrize("read_timeout", [pytest.param(0, marks=pytest.mark.slow), 1.0], ids=["no-read-limit", "read-limit"])
 def test_a_stall_timeout_of_0_turns_the_watchdog_off(tmp_path, read_timeout):
     """Off means off: a worker silent past any limit is waited for, and stores everything. With
     a read limit (PAGE_READ_TIMEOUT) the periodic check still runs, for pages read too long, but
@@ -375,6 +387,7 @@ def test_a_negative_stall_timeout_is_refused(tmp_path):
         PageHandoff(SPEC, tmp_path / "work.db", Stats(), workers=0, stall_timeout=-1)
 
 
+@pytest.mark.slow  # fast: the hand-off driven directly (test_a_hung_worker_is_killed_and_loses_nothing[at-close])
 def test_a_worker_hung_under_a_real_crawl_is_replaced_by_the_crawl_process(sample_root, tmp_path):
     """A real crawl whose worker is stopped part-way ends with the listings and counters of an
     undisturbed crawl of the same site, and one hung worker counted."""

@@ -255,8 +255,9 @@ def test_a_failed_page_does_not_replace_a_listing_read_earlier(tmp_path):
 
 
 def test_in_process_reading_is_bounded_too(tmp_path):
-    """``PAGE_WORKERS=0`` (and pages taken over from a lost worker): the crawl process's own
-    reading stops at the limit, by its alarm."""
+    """The hand-off with no worker (as for pages taken over from a lost one): the crawl process's
+    reading (in its reader, ``crawler/reader.py``) stops at the limit, by the reader's alarm;
+    a page stuck where no alarm reaches is ``tests/test_crawler_reader.py``'s."""
     plain = _chamber_pages(1)
     pages, url = _with_slow(plain, "spin", 2)
     expected, _counts = _reference(tmp_path, plain)

@@ -411,6 +411,17 @@ def test_serve_command_is_read_only_with_inspect_file(published, tmp_path):
     assert pairs["suggest_facets"] == "false" and pairs["num_sql_threads"] == "3"
 
 
+def _answer(proc, url: str, limit: float = 60):
+    """The JSON at ``url`` once the server ``proc`` started answers (its stderr if it dies)."""
+    deadline = time.time() + limit
+    while True:
+        try:
+            return json.loads(urllib.request.urlopen(url, timeout=1).read())
+        except OSError:
+            assert proc.poll() is None and time.time() < deadline, proc.stderr.read().decode()[-2000:]
+            time.sleep(0.2)
+
+
 def test_cli_serve_runs_datasette_read_only_and_restricted(published):
     port = free_port()
     proc = subprocess.Popen(
@@ -419,14 +430,7 @@ def test_cli_serve_runs_datasette_read_only_and_restricted(published):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 30
-        while True:
-            try:
-                databases = json.loads(urllib.request.urlopen(base + "/-/databases.json", timeout=1).read())
-                break
-            except OSError:
-                assert proc.poll() is None and time.time() < deadline, proc.stderr.read().decode()[-2000:]
-                time.sleep(0.2)
+        databases = _answer(proc, base + "/-/databases.json", 30)
         assert databases[0]["name"] == "export_finder" and databases[0]["is_mutable"] is False
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(base + "/export_finder/scores.json", timeout=5)
@@ -446,3 +450,33 @@ def test_cli_serve_rejects_a_bad_accounts_file(published, tmp_path):
     bad.write_text('{"x": {"role": "boss"}}')
     result = CliRunner().invoke(cli, ["serve", str(published), "--restricted", "--accounts", str(bad)])
     assert result.exit_code == 1 and "role" in result.output
+
+
+def test_plain_datasette_shows_the_default_facets(published):
+    """``datasette export_finder.db -m db/metadata.yml`` without ``db/plugins``: the metadata's
+    default facets are plain column facets, so plain Datasette counts them live, with the values
+    and counts the project's plugin serves from ``facet_counts`` (a facet of a type no loaded
+    class has, as ``counted`` was, is skipped silently: no facet at all)."""
+    from db.serve import METADATA
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "datasette", "serve", "-i", str(published), "--metadata", str(METADATA),
+         "--port", str(port), "--setting", "suggest_facets", "false"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}/export_finder"
+    try:
+        plugins = _answer(proc, f"http://127.0.0.1:{port}/-/plugins.json")
+        assert not any(p["name"].endswith("facet_counts.py") for p in plugins)  # the project's plugins are not loaded
+        for table, columns in COUNTED.items():
+            plain = json.loads(urllib.request.urlopen(f"{base}/{table}.json?_size=0", timeout=30).read())["facet_results"]
+            ours = get(make_datasette(published), f"/export_finder/{table}.json?_size=0").json()["facet_results"]
+            assert list(plain) == columns == list(ours), table
+            for column in columns:
+                assert plain[column]["results"], (table, column)
+                assert [(r["value"], r["count"]) for r in plain[column]["results"]] == \
+                    [(r["value"], r["count"]) for r in ours[column]["results"]], (table, column)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)

@@ -6,12 +6,18 @@ apiece): the unfiltered directory, the landing page, took 109 ms at p95 and was 
 that missed the 100 ms target. A published database never changes, so ``publish`` counts every
 default facet once (``db/derive.py: build_facet_counts``) and this facet type serves them.
 
-The metadata's default facets are of type ``counted`` (``- counted: county`` in
-``db/metadata.yml``). A ``counted`` facet is Datasette's column facet, with the same results,
-links and JSON (its results say ``"type": "column"``), except that when the page's SQL is the
-whole table (no filter, no search, no ``_where``, no ``_next`` page, no parameters) and
-``facet_counts`` has the column, the values and counts come from that table. Any other page,
-and a database published before ``facet_counts`` existed, is counted live as before.
+The metadata's default facets are plain column facets (``- county`` in ``db/metadata.yml``), so
+plain Datasette (without ``db/plugins``, e.g. ``datasette export_finder.db -m metadata.yml``)
+shows them too, counted live. Datasette skips a facet of a type no registered class has: the
+``counted`` type this plugin used to declare in the metadata left plain Datasette with no
+default facet at all. Where this plugin is loaded, ``CountedFacet`` takes the place of
+Datasette's ``ColumnFacet`` (``register_facet_classes`` wraps the hook's result and swaps the
+class; two classes of one type would each count every column facet). It is Datasette's column
+facet, with the same results, links and JSON, except that when the page's SQL is the whole table
+(no filter, no search, no ``_where``, no ``_next`` page, no parameters) and ``facet_counts`` has
+the column, the values and counts come from that table. Any other page, a facet asked for in the
+URL (``_facet=``) on a filtered page, and a database published before ``facet_counts`` existed
+are counted live as before.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ TABLE = "facet_counts"
 
 
 class CountedFacet(ColumnFacet):
-    type = "counted"
+    type = "column"  # takes ColumnFacet's place (register_facet_classes below)
 
     _only = None  # when set, the configs the live (parent) facet computes
 
@@ -110,17 +116,17 @@ class CountedFacet(ColumnFacet):
                 "name": column,
                 "type": self.type,
                 "hideable": source_and_config["source"] != "metadata",
-                "toggle_url": self.ds.urls.path(path_with_removed_args(self.request, {f"_facet_{self.type}": column})),
+                "toggle_url": self.ds.urls.path(path_with_removed_args(self.request, {"_facet": column})),
                 "results": items,
                 "truncated": len(values) > facet_size,
             })
         order = {self._column(c): i for i, c in enumerate(configs)}
         results.sort(key=lambda r: order.get(r["name"], len(order)))
-        for result in results:
-            result["type"] = "column"  # the same facet as Datasette's, for pages and JSON alike
         return results, timed_out
 
 
-@hookimpl
+@hookimpl(wrapper=True)
 def register_facet_classes():
-    return [CountedFacet]
+    """Every hook's facet classes, with ``CountedFacet`` in place of Datasette's ``ColumnFacet``."""
+    found = yield
+    return [[CountedFacet if cls is ColumnFacet else cls for cls in classes] for classes in found]
