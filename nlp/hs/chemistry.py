@@ -1098,7 +1098,7 @@ RULE_CONFIDENCE = 0.5
 RULE_TOP = 3  # the reader's heading is brought at least this high
 
 
-def _first_plain_sub(index, h: int) -> str:
+def first_plain_sub(index, h: int) -> str:
     """The heading's first subheading that is not a residual "Other ..." (else its first)."""
     subs = list(index.subs_of_head[h])
     for s in subs:
@@ -1106,6 +1106,42 @@ def _first_plain_sub(index, h: int) -> str:
         if not get(code)["description"].lower().startswith("other"):
             return code
     return index.sub_codes[subs[0]] if subs else index.head_codes[h] + "00"
+
+
+def lift_heading(hints: list[dict], code: str, floor: float, cands, conf, hinter, method: str,
+                 why, top: int, reorder: bool = False) -> list[dict]:
+    """``hints`` with heading ``code`` put among the first ``top``: the rules after ranking
+    (this module's ``apply_to_hints``, ``composite.apply_to_hints``) share this placement.
+
+    The hint's confidence is the ranker's calibrated probability for the heading when that is
+    higher than ``floor``, else ``floor``; hints stay ordered by confidence, except when even that
+    would leave the heading below place ``top``: it then takes place ``top`` and says so. Its
+    subheading is the best under the heading by the fixed formula (which scores any heading),
+    else the heading's first subheading that is not "Other". ``why(p_rank, note)`` writes the
+    explanation. Returns ``hints`` itself when the heading is unknown, or already among the first
+    ``top`` and either ``reorder`` is off or its confidence is at least ``floor``; with ``reorder``
+    a heading there below ``floor`` is raised to it and moved up.
+    """
+    have = [x for x in hints[:top] if x["hs4"] == code]
+    if have and (not reorder or have[0]["confidence"] >= floor):
+        return hints
+    ix = hinter.index
+    h = ix.head_pos.get(code)
+    if h is None:
+        return hints
+    p_rank = 0.0
+    if cands is not None and h in cands.heads:
+        p_rank = float(conf[cands.heads.index(h)])
+    p = max(p_rank, floor)
+    subs = cands.sub_scores.get(h, formula=True) if cands is not None and cands.sub_scores is not None else None
+    hs6 = ix.sub_codes[subs[0][0]] if subs else first_plain_sub(ix, h)
+    rest = [x for x in hints if x["hs4"] != code]
+    pos = next((k for k, x in enumerate(rest) if x["confidence"] < p), len(rest))
+    note = ""
+    if pos > top - 1:
+        pos, note = top - 1, " (placed here by the rule although hints below rank higher)"
+    new = hinter._hint(hs6, p, method, why(p_rank, note))
+    return (rest[:pos] + [new] + rest[pos:])[:len(hints)]
 
 
 # What each heading's compounds are called, for the rule's explanation.
@@ -1153,28 +1189,11 @@ def apply_to_hints(text: str, hints: list[dict], cands, conf, hinter, top: int =
     if not r.heading or not r.name:
         return hints
     code = r.heading
-    if any(x["hs4"] == code for x in hints[:top]):
-        return hints
-    ix = hinter.index
-    h = ix.head_pos.get(code)
-    if h is None:
-        return hints
-    p_rank = 0.0
-    if cands is not None and h in cands.heads:
-        p_rank = float(conf[cands.heads.index(h)])
-    p = max(p_rank, RULE_CONFIDENCE)
-    subs = cands.sub_scores.get(h, formula=True) if cands is not None and cands.sub_scores is not None else None
-    hs6 = ix.sub_codes[subs[0][0]] if subs else _first_plain_sub(ix, h)
-    rest = [x for x in hints if x["hs4"] != code]
-    pos = next((k for k, x in enumerate(rest) if x["confidence"] < p), len(rest))
-    note = ""
-    if pos > top - 1:
-        pos, note = top - 1, " (placed here by the rule although hints below rank higher)"
     desc = wording(code, 80)
-    why = (f"chem-name: '{r.name}' read as {_GROUP_WORDS.get(code, 'an inorganic chemical' if code[:2] == '28' else 'a chemical')}: "
-           f"heading {code} ({desc}){'; ' + r.why.split('; ', 1)[1] if '; ' in r.why else ''}"
-           f"; ranker probability {p_rank:.2f}{note}")
-    new = hinter._hint(hs6, p, "chem-name", why)
-    return (rest[:pos] + [new] + rest[pos:])[:len(hints)]
+    group = _GROUP_WORDS.get(code, "an inorganic chemical" if code[:2] == "28" else "a chemical")
+    detail = "; " + r.why.split("; ", 1)[1] if "; " in r.why else ""
+    return lift_heading(hints, code, RULE_CONFIDENCE, cands, conf, hinter, "chem-name",
+                        lambda p_rank, note: (f"chem-name: '{r.name}' read as {group}: heading {code} ({desc}){detail}"
+                                              f"; ranker probability {p_rank:.2f}{note}"), top)
 
 
