@@ -30,11 +30,10 @@ by element and anion, so the name itself says the heading. This module reads it:
 Pure functions, no network, no third-party chemistry package: a hand-written reader.
 
 **Wired in as a rule after ranking**: ``apply_to_hints`` (one call in ``hinter.Hinter.hint``)
-brings the heading a parsed name implies into the first three hints, method ``chem-name``.
-``chem_columns`` (the ``chem_agree`` ranker feature) and ``add_candidates`` (the implied heading
-as a candidate) stay ready for ``rules.RULE_FEATURES`` and ``ranker._build_block`` but are **not
-wired in**: measured as a ranker feature they did not lift CBP validation without costing hs_dev
-a row (figures in docs/nlp.md, "Chemical names").
+brings the heading a parsed name implies into the first three hints, method ``chem-name``. The
+ranker does not read the reader: as a feature (``chem_agree``) and as a candidate source (the
+implied heading added in ``ranker._build_block``) it cost hs_dev a row without lifting CBP
+validation, twice, so both hooks were deleted (figures in docs/nlp.md, "Chemical names").
 """
 
 from __future__ import annotations
@@ -42,8 +41,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-
-import numpy as np
 
 from .nomenclature import get, wording
 
@@ -1046,44 +1043,6 @@ def read(text: str) -> ChemReading:
 def implied_heading(text: str) -> str | None:
     """The heading a text's chemical name implies, or None."""
     return read(text).heading
-
-
-def chem_agree(text: str, code: str) -> float:
-    """1 when heading ``code`` is the one the text's chemical name implies, 0.5 when it is in the
-    implied chapter, 0 otherwise or when the text names no chemical."""
-    r = read(text)
-    code = str(code)[:4]
-    if r.heading and code == r.heading:
-        return 1.0
-    if r.chapter and code[:2] == r.chapter:
-        return 0.5
-    return 0.0
-
-
-# --- ranker hooks ----------------------------------------------------------------------------
-CHEM_FEATURES = ["chem_agree"]
-
-
-def chem_columns(texts, head_codes, rows, heads) -> np.ndarray:
-    """``chem_agree`` for candidate pairs (``texts[rows[k]]``, ``head_codes[heads[k]]``)."""
-    rows = np.asarray(rows, dtype=int)
-    heads = np.asarray(heads, dtype=int)
-    readings = [read(t) for t in texts]
-    col = np.zeros(len(rows), dtype=np.float32)
-    for k, (r, h) in enumerate(zip(rows, heads)):
-        rd = readings[r]
-        if rd:
-            code = head_codes[h]
-            col[k] = 1.0 if code == rd.heading else 0.5 if code[:2] == rd.chapter else 0.0
-    return col[:, None]
-
-
-def add_candidates(cand: np.ndarray, texts, head_pos: dict) -> None:
-    """Mark each text's implied heading as a candidate (``cand[i, head_pos[heading]] = True``)."""
-    for i, t in enumerate(texts):
-        h = read(t).heading
-        if h and h in head_pos:
-            cand[i, head_pos[h]] = True
 
 
 # --- the rule after ranking ------------------------------------------------------------------
