@@ -127,6 +127,7 @@ def test_rule_puts_the_components_heading_first_when_the_ranker_is_below_the_flo
     hints = [hinter._hint(c + "00", p, "ranker", "") for c, p in (("8427", 0.53), ("8425", 0.08), ("8708", 0.07))]
     out = apply_to_hints(LIFT, hints, None, None, hinter, "customs")
     assert [x["hs4"] for x in out] == ["8425", "8427", "8708"]
+    assert out[0]["hs6"] == "842590"  # the essential component's own subheading (the stand-in hints "90")
     assert out[0]["method"] == "gir-3b" and out[0]["confidence"] == pytest.approx(composite.RULE_CONFIDENCE)
     why = out[0]["explanation"]
     assert "trolley jack -> 8425" in why and "carrying bag -> 4202" in why and "GIR 3(b)" in why

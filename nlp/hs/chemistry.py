@@ -1068,7 +1068,7 @@ def first_plain_sub(index, h: int) -> str:
 
 
 def lift_heading(hints: list[dict], code: str, floor: float, cands, conf, hinter, method: str,
-                 why, top: int, reorder: bool = False) -> list[dict]:
+                 why, top: int, reorder: bool = False, hs6: str | None = None) -> list[dict]:
     """``hints`` with heading ``code`` put among the first ``top``: the rules after ranking
     (this module's ``apply_to_hints``, ``composite.apply_to_hints``) share this placement.
 
@@ -1076,7 +1076,8 @@ def lift_heading(hints: list[dict], code: str, floor: float, cands, conf, hinter
     higher than ``floor``, else ``floor``; hints stay ordered by confidence, except when even that
     would leave the heading below place ``top``: it then takes place ``top`` and says so. Its
     subheading is the best under the heading by the fixed formula (which scores any heading),
-    else the heading's first subheading that is not "Other". ``why(p_rank, note)`` writes the
+    else the heading's first subheading that is not "Other" (``hs6``, when given, is used
+    instead: the set rule takes its essential component's own). ``why(p_rank, note)`` writes the
     explanation. Returns ``hints`` itself when the heading is unknown, or already among the first
     ``top`` and either ``reorder`` is off or its confidence is at least ``floor``; with ``reorder``
     a heading there below ``floor`` is raised to it and moved up.
@@ -1092,8 +1093,9 @@ def lift_heading(hints: list[dict], code: str, floor: float, cands, conf, hinter
     if cands is not None and h in cands.heads:
         p_rank = float(conf[cands.heads.index(h)])
     p = max(p_rank, floor)
-    subs = cands.sub_scores.get(h, formula=True) if cands is not None and cands.sub_scores is not None else None
-    hs6 = ix.sub_codes[subs[0][0]] if subs else first_plain_sub(ix, h)
+    if not (hs6 and hs6[:4] == code):
+        subs = cands.sub_scores.get(h, formula=True) if cands is not None and cands.sub_scores is not None else None
+        hs6 = ix.sub_codes[subs[0][0]] if subs else first_plain_sub(ix, h)
     rest = [x for x in hints if x["hs4"] != code]
     pos = next((k for k, x in enumerate(rest) if x["confidence"] < p), len(rest))
     note = ""

@@ -149,16 +149,18 @@ def apply_to_hints(text: str, hints: list[dict], cands, conf, hinter, register: 
         return hints
     said = named_set(text)
     comps = set_components(text)
-    listed = ""
+    listed, hs6 = "", None
     if said is None and comps:
         per = hinter.hint(comps, top=1, register=register)
         if all(per):
             codes = [p[0]["hs4"] for p in per]
             said = set_heading(codes)
             listed = f"a set of {len(comps)} components ({'; '.join(f'{c} -> {h}' for c, h in zip(comps, codes))}); "
+            # GIR 3(b): the set is classified as its essential component, so its subheading too
+            hs6 = next((p[0]["hs6"] for p in per if said and p[0]["hs4"] == said[0]), None)
     if said is None:
         return hints
     code, reason = said
     return lift_heading(hints, code, RULE_CONFIDENCE, cands, conf, hinter, "gir-3b",
                         lambda p_rank, note: (f"gir-3b: {listed}{reason}: heading {code} ({wording(code, 80)}); "
-                                              f"ranker probability {p_rank:.2f}{note}"), top, reorder=True)
+                                              f"ranker probability {p_rank:.2f}{note}"), top, reorder=True, hs6=hs6)
