@@ -4,12 +4,10 @@ The names and headings below are my own examples (textbook compounds, each headi
 the HS 2022 chapter 28/29 texts and notes), not rows of any evaluation file.
 """
 
-import numpy as np
 import pytest
 
 from nlp.hs import chemistry
-from nlp.hs.chemistry import (ACID_STEMS, ANIONS, ELEMENTS, TRIVIAL, add_candidates, cas_valid,
-                              chem_agree, chem_columns, find_cas, implied_heading, read, segment)
+from nlp.hs.chemistry import ACID_STEMS, ANIONS, ELEMENTS, TRIVIAL, cas_valid, find_cas, implied_heading, read, segment
 from nlp.hs.nomenclature import get
 
 
@@ -138,26 +136,6 @@ def test_segmenter_rejects_ordinary_words():
     for word in ("metal", "decal", "phone", "stone", "methods", "button", "nonsense", "diode"):
         assert segment(word) is None, word
     assert segment("2-methylbut-2-ene") == ("methyl", "buten", "e")
-
-
-def test_agreement_values():
-    assert chem_agree("Fluoranthene", "2902") == 1.0
-    assert chem_agree("Fluoranthene", "2903") == 0.5
-    assert chem_agree("Fluoranthene", "3907") == 0.0
-    assert chem_agree("Garden hose", "2902") == 0.0
-
-
-def test_columns_and_candidates_for_a_batch():
-    texts = ["Cyclohexanone, 99.8%", "Garden hose", "Sodium nitrite"]
-    codes = ["2902", "2914", "2834", "3917"]
-    rows = np.array([0, 0, 0, 1, 1, 2, 2])
-    heads = np.array([0, 1, 3, 1, 3, 2, 1])
-    col = chem_columns(texts, codes, rows, heads)
-    assert col.shape == (7, 1)
-    assert col[:, 0].tolist() == [0.5, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
-    cand = np.zeros((3, 4), dtype=bool)
-    add_candidates(cand, texts, {c: i for i, c in enumerate(codes)})
-    assert cand.tolist() == [[False, True, False, False], [False] * 4, [False, False, True, False]]
 
 
 def test_every_code_in_the_tables_is_an_hs_2022_heading():

@@ -30,11 +30,10 @@ by element and anion, so the name itself says the heading. This module reads it:
 Pure functions, no network, no third-party chemistry package: a hand-written reader.
 
 **Wired in as a rule after ranking**: ``apply_to_hints`` (one call in ``hinter.Hinter.hint``)
-brings the heading a parsed name implies into the first three hints, method ``chem-name``.
-``chem_columns`` (the ``chem_agree`` ranker feature) and ``add_candidates`` (the implied heading
-as a candidate) stay ready for ``rules.RULE_FEATURES`` and ``ranker._build_block`` but are **not
-wired in**: measured as a ranker feature they did not lift CBP validation without costing hs_dev
-a row (figures in docs/nlp.md, "Chemical names").
+brings the heading a parsed name implies into the first three hints, method ``chem-name``. The
+ranker does not read the reader: as a feature (``chem_agree``) and as a candidate source (the
+implied heading added in ``ranker._build_block``) it cost hs_dev a row without lifting CBP
+validation, twice, so both hooks were deleted (figures in docs/nlp.md, "Chemical names").
 """
 
 from __future__ import annotations
@@ -42,8 +41,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-
-import numpy as np
 
 from .nomenclature import get, wording
 
@@ -1048,44 +1045,6 @@ def implied_heading(text: str) -> str | None:
     return read(text).heading
 
 
-def chem_agree(text: str, code: str) -> float:
-    """1 when heading ``code`` is the one the text's chemical name implies, 0.5 when it is in the
-    implied chapter, 0 otherwise or when the text names no chemical."""
-    r = read(text)
-    code = str(code)[:4]
-    if r.heading and code == r.heading:
-        return 1.0
-    if r.chapter and code[:2] == r.chapter:
-        return 0.5
-    return 0.0
-
-
-# --- ranker hooks ----------------------------------------------------------------------------
-CHEM_FEATURES = ["chem_agree"]
-
-
-def chem_columns(texts, head_codes, rows, heads) -> np.ndarray:
-    """``chem_agree`` for candidate pairs (``texts[rows[k]]``, ``head_codes[heads[k]]``)."""
-    rows = np.asarray(rows, dtype=int)
-    heads = np.asarray(heads, dtype=int)
-    readings = [read(t) for t in texts]
-    col = np.zeros(len(rows), dtype=np.float32)
-    for k, (r, h) in enumerate(zip(rows, heads)):
-        rd = readings[r]
-        if rd:
-            code = head_codes[h]
-            col[k] = 1.0 if code == rd.heading else 0.5 if code[:2] == rd.chapter else 0.0
-    return col[:, None]
-
-
-def add_candidates(cand: np.ndarray, texts, head_pos: dict) -> None:
-    """Mark each text's implied heading as a candidate (``cand[i, head_pos[heading]] = True``)."""
-    for i, t in enumerate(texts):
-        h = read(t).heading
-        if h and h in head_pos:
-            cand[i, head_pos[h]] = True
-
-
 # --- the rule after ranking ------------------------------------------------------------------
 # Confidence of a heading the reader lifts into the hints when the ranker gave it less (or did
 # not rank it). Where the reader and the ranker's top 3 disagree the reader was right on 53 of 54
@@ -1098,7 +1057,7 @@ RULE_CONFIDENCE = 0.5
 RULE_TOP = 3  # the reader's heading is brought at least this high
 
 
-def _first_plain_sub(index, h: int) -> str:
+def first_plain_sub(index, h: int) -> str:
     """The heading's first subheading that is not a residual "Other ..." (else its first)."""
     subs = list(index.subs_of_head[h])
     for s in subs:
@@ -1106,6 +1065,44 @@ def _first_plain_sub(index, h: int) -> str:
         if not get(code)["description"].lower().startswith("other"):
             return code
     return index.sub_codes[subs[0]] if subs else index.head_codes[h] + "00"
+
+
+def lift_heading(hints: list[dict], code: str, floor: float, cands, conf, hinter, method: str,
+                 why, top: int, reorder: bool = False, hs6: str | None = None) -> list[dict]:
+    """``hints`` with heading ``code`` put among the first ``top``: the rules after ranking
+    (this module's ``apply_to_hints``, ``composite.apply_to_hints``) share this placement.
+
+    The hint's confidence is the ranker's calibrated probability for the heading when that is
+    higher than ``floor``, else ``floor``; hints stay ordered by confidence, except when even that
+    would leave the heading below place ``top``: it then takes place ``top`` and says so. Its
+    subheading is the best under the heading by the fixed formula (which scores any heading),
+    else the heading's first subheading that is not "Other" (``hs6``, when given, is used
+    instead: the set rule takes its essential component's own). ``why(p_rank, note)`` writes the
+    explanation. Returns ``hints`` itself when the heading is unknown, or already among the first
+    ``top`` and either ``reorder`` is off or its confidence is at least ``floor``; with ``reorder``
+    a heading there below ``floor`` is raised to it and moved up.
+    """
+    have = [x for x in hints[:top] if x["hs4"] == code]
+    if have and (not reorder or have[0]["confidence"] >= floor):
+        return hints
+    ix = hinter.index
+    h = ix.head_pos.get(code)
+    if h is None:
+        return hints
+    p_rank = 0.0
+    if cands is not None and h in cands.heads:
+        p_rank = float(conf[cands.heads.index(h)])
+    p = max(p_rank, floor)
+    if not (hs6 and hs6[:4] == code):
+        subs = cands.sub_scores.get(h, formula=True) if cands is not None and cands.sub_scores is not None else None
+        hs6 = ix.sub_codes[subs[0][0]] if subs else first_plain_sub(ix, h)
+    rest = [x for x in hints if x["hs4"] != code]
+    pos = next((k for k, x in enumerate(rest) if x["confidence"] < p), len(rest))
+    note = ""
+    if pos > top - 1:
+        pos, note = top - 1, " (placed here by the rule although hints below rank higher)"
+    new = hinter._hint(hs6, p, method, why(p_rank, note))
+    return (rest[:pos] + [new] + rest[pos:])[:len(hints)]
 
 
 # What each heading's compounds are called, for the rule's explanation.
@@ -1153,28 +1150,11 @@ def apply_to_hints(text: str, hints: list[dict], cands, conf, hinter, top: int =
     if not r.heading or not r.name:
         return hints
     code = r.heading
-    if any(x["hs4"] == code for x in hints[:top]):
-        return hints
-    ix = hinter.index
-    h = ix.head_pos.get(code)
-    if h is None:
-        return hints
-    p_rank = 0.0
-    if cands is not None and h in cands.heads:
-        p_rank = float(conf[cands.heads.index(h)])
-    p = max(p_rank, RULE_CONFIDENCE)
-    subs = cands.sub_scores.get(h, formula=True) if cands is not None and cands.sub_scores is not None else None
-    hs6 = ix.sub_codes[subs[0][0]] if subs else _first_plain_sub(ix, h)
-    rest = [x for x in hints if x["hs4"] != code]
-    pos = next((k for k, x in enumerate(rest) if x["confidence"] < p), len(rest))
-    note = ""
-    if pos > top - 1:
-        pos, note = top - 1, " (placed here by the rule although hints below rank higher)"
     desc = wording(code, 80)
-    why = (f"chem-name: '{r.name}' read as {_GROUP_WORDS.get(code, 'an inorganic chemical' if code[:2] == '28' else 'a chemical')}: "
-           f"heading {code} ({desc}){'; ' + r.why.split('; ', 1)[1] if '; ' in r.why else ''}"
-           f"; ranker probability {p_rank:.2f}{note}")
-    new = hinter._hint(hs6, p, "chem-name", why)
-    return (rest[:pos] + [new] + rest[pos:])[:len(hints)]
+    group = _GROUP_WORDS.get(code, "an inorganic chemical" if code[:2] == "28" else "a chemical")
+    detail = "; " + r.why.split("; ", 1)[1] if "; " in r.why else ""
+    return lift_heading(hints, code, RULE_CONFIDENCE, cands, conf, hinter, "chem-name",
+                        lambda p_rank, note: (f"chem-name: '{r.name}' read as {group}: heading {code} ({desc}){detail}"
+                                              f"; ranker probability {p_rank:.2f}{note}"), top)
 
 
