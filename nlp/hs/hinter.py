@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import HS_EDITION, chemistry
+from . import HS_EDITION, apparel, chemistry
 from .codes import find_codes
 from .corpus import load_corpus
 from .encoder import get_encoder
@@ -109,6 +109,7 @@ class Hinter:
                 conf = conf * min(1.0, UNKNOWN_WORDS_CAP / max(float(conf.max()), 1e-12))  # order kept
             results[i] = self._hints_for(text, c, top, conf)
             results[i] = chemistry.apply_to_hints(text, results[i], c, conf, self)  # docs/nlp.md, "Chemical names"
+            results[i] = apparel.apply_to_hints(text, results[i], c, conf, self)  # docs/nlp.md, "Garments and fibres"
             if not known:
                 for h in results[i]:
                     # a code written in the text, or a chemical name the reader parsed, is known
