@@ -15,7 +15,7 @@ facts is written in the legal texts, so this module reads them and lets the nome
   "stitches per ..." -> 61; "woven", "not knitted", woven cloths (denim, twill, poplin ...) -> 62;
   a rib-knit collar or cuff on a garment is trim, not the garment's fabric. Garments that only
   exist knitted in HS (T-shirts 6109, sweaters 6110, hosiery 6115) need no word for it.
-- **Gender** (notes 9 to chapters 61 and 62): men's or boys' vs women's or girls'; a garment
+- **Gender** (note 9 to chapter 61, note 8 to chapter 62): men's or boys' vs women's or girls'; a garment
   "which cannot be identified" as either (a text saying "unisex") goes to the women's heading.
   Babies' garments take 6111 / 6209 before any other heading (note 6(b) to chapter 61, 4(b) to 62).
 - **Fibre** (section XI note 2 and subheading note 2): a garment of mixed fibres is classified as
@@ -82,6 +82,7 @@ KNIT_ONLY = frozenset({"tshirt", "sweater", "hosiery"})
 # Kinds that need a textile cue (a fibre or knitted/woven) before they are read: gloves, scarves,
 # ties and bras come in leather, plastics, rubber, paper ...
 NEEDS_TEXTILE = frozenset({"glove", "scarf", "tie", "vest", "other"})
+NEEDS_TEXTILE_WORDS = frozenset({"tees"})
 
 # (pattern, kind, nomenclature term). The term is the word the subheadings' garment part (before
 # the ";") uses for the garment ("Trousers, bib and brace overalls, breeches and shorts"), or ""
@@ -90,9 +91,10 @@ NEEDS_TEXTILE = frozenset({"glove", "scarf", "tie", "vest", "other"})
 _G = [
     # swimwear, track suits, ski suits before "suit" / "shorts" / "boxer"
     (r"swim ?suits?|swimwear|bathing suits?|swim (?:trunks|shorts|boxers?|briefs?|bottoms?|tops?)|"
-     r"bikinis?|tankinis?|swimming (?:costumes?|trunks)", "swim", "swimwear"),
+     r"swim (?:skirts?|dress(?:es)?)|board ?shorts|bikinis?|tankinis?|swimming (?:costumes?|trunks)",
+     "swim", "swimwear"),
     (r"track ?suits?|warm-?up suits?|jogging suits?|sweat ?suits?", "track", "track suits"),
-    (r"ski ?suits?", "track", "ski suits"),
+    (r"ski ?suits?|ski overalls?", "track", "ski suits"),
     (r"ski[- ]jackets?|wind[- ]?cheaters?|wind ?breakers?|wind[- ]jackets?|anoraks?|parkas?|"
      r"over ?coats?|car[- ]coats?|rain ?coats?|trench ?coats?|capes?|cloaks?|ponchos?|coats?",
      "coat", "coat"),
@@ -100,25 +102,29 @@ _G = [
     (r"jackets?", JACKET_KINDS, {"suit": "jackets", "coat": "coat"}),
     (r"suits?", "suit", "suits"),
     (r"ensembles?", "suit", "ensembles"),
-    (r"boxer (?:shorts|briefs)|boxers?|underpants|briefs|panties|knickers", "under", "briefs"),
-    (r"pyjamas?|pajamas?|pjs|night ?shirts?", "under", "pyjamas"),
+    (r"underwear (?:shorts|bottoms|briefs)|boxer (?:shorts|briefs)|boxers?|underpants|briefs|panties|"
+     r"knickers", "under", "briefs"),
+    (r"pyjamas?|pajamas?|pjs|night ?shirts?|sleep ?shirts?", "under", "pyjamas"),
     (r"night ?gowns?|night ?dress(?:es)?|nighties?", "under_w", "nightdresses"),
     (r"bath ?robes?|robes?|dressing gowns?", "under", "bathrobes"),
     (r"negligees?", "under_w", "negligees"),
     (r"petticoats?|half slips?|full slips?", "under_w", "petticoats"),
     (r"trousers|pants|slacks|jeans|chinos|joggers|sweat ?pants|leggings|capris|breeches|"
-     r"shorts|(?:bib (?:and brace )?)?overalls?|shortalls?", "suit", "trousers"),
+     r"shorts|bib (?:and brace )?overalls?|bib shorts|shortalls?", "suit", "trousers"),
+    # "overalls" alone: bib and brace overalls (with trousers) or coveralls (other garments)
+    (r"overalls?", ("suit", "other"), {"suit": "trousers", "other": "other garments"}),
     (r"dress(?:es)?|gowns?", "dress", "dresses"),
     (r"skirts?|skorts?", "dress", "skirts"),
-    (r"t-shirts?|tee-?shirts?|tees|tank ?tops?|under ?shirts?|camisoles?", "tshirt", "t-shirts"),
+    (r"t-shirts?|tee-?shirts?|tank ?tops?|under ?shirts?|camisoles?", "tshirt", "t-shirts"),
+    (r"tees", "tshirt", "t-shirts"),  # also pipe fittings and golf tees: only with a textile word
     (r"singlets?", "singlet", "singlets"),
     (r"sweat ?shirts?|hoodies?|hooded sweatshirts?|sweaters?|pullovers?|cardigans?|waistcoats?|twinsets?",
      "sweater", ""),
     (r"vests?", "vest", ""),
     (r"shirt-blouses?|blouses?", "blouse", "shirts"),
     (r"polo shirts?|polos|shirts?", "shirt", "shirts"),
-    (r"onesies?|rompers?|creepers?|layettes?", "baby", ""),
-    (r"coveralls?|jumpsuits?|boiler ?suits?|smocks?|aprons?|scrubs|bodysuits?|playsuits?", "other",
+    (r"onesies?|rompers?|creepers?|sleepers|layettes?", "baby", ""),
+    (r"coveralls?|jumpsuits?|boiler ?suits?|smocks?|aprons?|scrubs|scrub (?:tops?|pants|sets?)|bodysuits?|playsuits?", "other",
      "other garments"),
     (r"socks?|ankle socks|crew socks", "hosiery", "hosiery and footwear"),
     (r"panty ?hose|tights", "hosiery", "panty hose and tights"),
@@ -140,25 +146,32 @@ _ANY_GARMENT = re.compile(r"\b(?:" + "|".join(p for p, _, _ in _G) + r")\b")
 # "coat hanger" (hanger is the head noun anyway). Followed by nothing else than these, a
 # garment word is the head noun.
 _NOT_GARMENT_BEFORE = re.compile(
-    r"\b(?:face|facial|body|salt|exfoliating|lip|foot|knee|wrist|ankle|back|lab|laboratory|hospital|isolation|surgical|medical|safety|life|reflective|hi-vis|"
+    r"\b(?:face|facial|body|salt|exfoliating|lip|foot|knee|wrist|ankle|back|scrub|lab|laboratory|hospital|isolation|surgical|medical|safety|life|reflective|hi-vis|"
     r"high-visibility|ballistic|bulletproof|bullet-proof|heated|cooling|welding|doll|dolls|"
-    r"dog|dogs|pet|pets|cat|baby doll|babydoll|costume|toy|rubber|leather|fur|paper|disposable|"
-    r"protective|chemical|fire|flame|hazmat|sauna|diving|wet|dry|golf|ironing|car|seat|"
+    r"dog|dogs|pet|pets|cat|skim|baby doll|babydoll|costume|toy|rubber|leather|fur|paper|disposable|"
+    r"protective|chemical|fire|flame|hazmat|sauna|diving|wet|dry|ironing|car|seat|"
     r"cable|zip|tie|bow|top|bottom|base|primer|clear|powder|paint|finish|sugar|gel)\s+$")
 _FOLLOWERS = frozenset({"set", "sets", "style", "type", "garment", "garments", "pair", "pairs",
-                        "pack", "packs", "and", "or", "&", "for", "with", ""})
+                        "pack", "packs", "and", "or", "&", "for", "with", "", "knit", "knitted",
+                        "woven", "crocheted", "not", "sold", "worn", "made"})
 # The goods named after these words are not the garment ("storage for sweaters").
 _CUT = re.compile(r"\s(?:made|constructed|composed|consisting|consists|featuring|features|with|for|"
                   r"from|of|which|that|designed|used|in|having|containing|has|is|are|to|by|"
                   r"manufactured|produced|imported)(?=\s|$)|[;:(]|\s-\s")
-_SET_OF = re.compile(r"\b(?:pairs?|sets?|packs?|assortments?|bundles?|multi-?packs?) of\b")
+_SET_OF = re.compile(r"(?:^|\b(?:a|an|one|two|three|four|five|six|\d+|the)\s+)(?:pairs?|sets?|packs?|"
+                     r"assortments?|bundles?|multi-?packs?) of\b")
 
 # Texts about the garment's making or trade, not the garment: a garment word with these anywhere
 # reads nothing (the ranker's hints are left alone).
 _NOT_GARMENT_TEXT = re.compile(
     r"\b(?:dolls?|mannequins?|pattern|patterns|hangers?|costumes?|toys?|for (?:dogs|cats|pets)|"
     r"pet (?:clothing|apparel)|dog (?:clothing|apparel|sweaters?|coats?)|non-?wovens?|"
-    r"spunbond|melt-?blown|fur|furskins?|mink)\b")
+    r"spunbond|melt-?blown|disposable|sms|aami|fur|furskins?|mink|incontinence|diapers?|nappies|sanitary|training pants|"
+    r"(?<!panty )hoses?)\b")
+# Garments of coated, laminated or rubberised fabric (headings 5903, 5906, 5907) are 6113 / 6210,
+# not the garment's own heading (note 8 to chapter 61, note 5 to chapter 62): read nothing.
+_COATED = re.compile(r"\b(?:coated|laminated|rubberi[sz]ed|waterproof|impregnated|pu-coated|pvc-coated|"
+                     r"plastic-coated|vinyl-coated)\b")
 
 # --- knitted or woven ------------------------------------------------------------------------------
 _TRIM = re.compile(r"\b(?:rib(?:bed)?[- ]?knit(?:ted)?|ribbed|rib|knit(?:ted)?)\s+(?:[a-z-]+\s+){0,2}?"
@@ -195,9 +208,9 @@ _NOT_BABY = re.compile(r"\bbaby[- ](?:doll|alpaca|blue|pink|rib|cashmere|llama)s
 
 def gender(low: str) -> tuple[str, str]:
     """("men" | "women" | "", why). A text naming both reads as neither; "unisex" as women's
-    (note 9 to chapters 61 and 62: unidentifiable garments go to the women's headings)."""
+    (note 9 to chapter 61, note 8 to chapter 62: unidentifiable garments go to the women's headings)."""
     if _UNISEX.search(low):
-        return "women", "unisex: women's by note 9"
+        return "women", "unisex: women's by note 9 to chapter 61 (8 to 62)"
     m, w = _MEN.search(low), _WOMEN.search(low)
     if m and not w:
         return "men", m.group(0)
@@ -310,7 +323,10 @@ def _head_garments(zone: str) -> list[tuple[str, object, object]]:
         after = zone[m.end():]
         if _ANY_GARMENT.match(after.lstrip(" ")) and not re.match(r"\s*(?:,|/|&|and\b|or\b)", after):
             continue  # "dress shirt", "cardigan sweater": the last garment word is the head noun
-        nxt = re.match(r"[\s,/&]*([a-z'-]*)", after).group(1)
+        if re.match(r"\s*,", after) and not _ANY_GARMENT.match(after.lstrip(" ,")):
+            nxt = ""  # "cotton pajamas, woven": a comma ends the goods' name
+        else:
+            nxt = re.match(r"[\s,/&]*([a-z'-]*)", after).group(1)
         if nxt in ("style", "type") and _ANY_GARMENT.match(after.lstrip(" ,/&")[len(nxt):].lstrip(" ")):
             continue  # "cardigan style sweater"
         if nxt and nxt not in _FOLLOWERS and not _ANY_GARMENT.match(after.lstrip(" ,/&")):
@@ -362,7 +378,7 @@ def read(text: str) -> ApparelReading:
     if not text or not text.strip():
         return ApparelReading()
     low = _normal(text[:2000])
-    if _NOT_GARMENT_TEXT.search(low):
+    if _NOT_GARMENT_TEXT.search(low) or _COATED.search(low):
         return ApparelReading()
     fibre, fibre_why = chief_fibre(low)
     other = set(materials.named(low)) & {"plastics", "rubber", "leather"}
@@ -382,13 +398,16 @@ def read(text: str) -> ApparelReading:
         for k in (kind if isinstance(kind, tuple) else (kind,)):
             kinds.setdefault(k)
             terms.setdefault(k, term[k] if isinstance(term, dict) else term)
-    kinds_t = tuple(kinds)
+    # "overall and shortall": the kinds every word allows, when they share one
+    common = set.intersection(*({*(kd if isinstance(kd, tuple) else (kd,))} for _, kd, _ in found))
+    kinds_t = tuple(k for k in kinds if k in common) or tuple(kinds)
     garment = found[-1][0]
     textile = knit is not None or fibre is not None or bool(
         set(materials.named(low)) & (set(materials.FIBRES) | {"textile"}))
     if baby:
         kinds_t, terms = ("baby",), {"baby": ""}
-    elif any(k in NEEDS_TEXTILE for k in kinds_t) and not textile:
+    elif (any(k in NEEDS_TEXTILE for k in kinds_t) or any(w in NEEDS_TEXTILE_WORDS for w, _, _ in found)) \
+            and not textile:
         return ApparelReading(fibre=fibre, fibre_why=fibre_why)
     elif "vest" in kinds_t and knit is not True:
         kinds_t = tuple(k for k in kinds_t if k != "vest")
@@ -412,6 +431,9 @@ def _subs_by_heading() -> dict[str, list[tuple[str, str]]]:
         if r["code"][:2] in ("61", "62"):
             out.setdefault(r["code"][:4], []).append((r["code"], r["description"]))
     return out
+
+
+_FINE_HAIR = re.compile(r"\b(?:alpaca|mohair|angora|camel|camel hair|yak|vicuna|llama|fine animal hair)\b")
 
 
 def _garment_part(desc: str) -> str:
@@ -445,7 +467,7 @@ def subheading_for(heading: str, term: str = "", sex: str = "", fibre: str | Non
 
     Steps, each on the subheadings' texts: keep those whose garment part (before the ";") names
     ``term`` (or, given an ``anchor`` subheading, has the same garment part as it); keep those of
-    the gender read (women's when the subheadings split by gender and none is read: note 9);
+    the gender read (women's when the subheadings split by gender and none is read: note 9 to chapter 61, 8 to 62);
     then the one whose fibre wording admits ``fibre`` -- a subheading naming the fibre ("of
     cotton", "of man-made fibres") before a residual ("other than cotton or synthetic fibres",
     "n.e.c."), which takes a fibre no sibling names. None when the texts leave a choice open
@@ -477,11 +499,16 @@ def subheading_for(heading: str, term: str = "", sex: str = "", fibre: str | Non
         admit = []
     else:
         admit = [code for code, r in rules if r and r[0] == "in" and _admits(fibre, r)]
-    if len(admit) > 1 and fibre == "wool":  # 6110.11 / .12 kashmir / .19: the text's own word
-        cashmere = bool(re.search(r"\b(?:cashmere|kashmir)\b", text.lower()))
-        own = [c for c in admit if "kashmir" in get(c)["description"].lower()
-               and "other than" not in get(c)["description"].lower()]
-        admit = own[:1] if cashmere and own else admit[:1]
+    if len(admit) > 1 and fibre == "wool":  # 6110.11 wool / .12 kashmir goats / .19 other hair
+        low = text.lower()
+        descs = {c: get(c)["description"].lower() for c in admit}
+        if re.search(r"\b(?:cashmere|kashmir)\b", low):
+            own = [c for c in admit if "kashmir" in descs[c] and "other than" not in descs[c]]
+        elif _FINE_HAIR.search(low) and not re.search(r"\bwool", low):
+            own = [c for c in admit if "fine animal hair other than" in descs[c] and "wool" not in descs[c]]
+        else:
+            own = []
+        admit = own[:1] or admit[:1]
     if len(admit) == 1:
         return admit[0], f"'{wording(admit[0], 200).split(';', 1)[-1].strip()}' names the fibre"
     if admit:
@@ -562,6 +589,8 @@ def apply_to_hints(text: str, hints: list[dict], cands, conf, hinter, top: int =
         return hints
     hs6, why = subheading_for(code, r.term_for(code), r.gender, r.fibre, text)
     old = next((x for x in hints if x["hs4"] == code), None)
+    if old is not None:  # the hint's own confidence is the ranker's (possibly capped) probability
+        p_rank = old["confidence"]
     if hs6 is None:
         if old is not None:
             hs6 = old["hs6"]
