@@ -253,3 +253,14 @@ def test_hinter_applies_the_rule(hinter):
                          "stainless steel kitchen sinks"], top=3, register="customs")
     assert hints[0][0]["hs6"] == "611020" and hints[0][0]["method"] == "apparel"
     assert all(x["method"] != "apparel" for x in hints[1])
+
+
+def test_an_open_choice_only_sets_the_subheading_of_a_garment_heading_the_ranker_rates():
+    # knitted or woven unknown: the ranker's 6202 stays first and gets the wool subheading
+    hints = _hints(("620240", 0.5), ("610210", 0.3), ("510710", 0.1))
+    out = apparel.apply_to_hints("a women's coat made of 100% wool", hints, None, None, _FakeHinter())
+    assert [x["hs6"] for x in out] == ["620220", "610210", "510710"]
+    assert out[0]["confidence"] == pytest.approx(0.5) and out[0]["method"] == "apparel"
+    # no garment heading in the first three hints: a "coat" is left to the ranker
+    paint = _hints(("320890", 0.6), ("320910", 0.2), ("321490", 0.1), ("620240", 0.05))
+    assert apparel.apply_to_hints("anti-graffiti coat for walls", paint, None, None, _FakeHinter()) is paint

@@ -558,8 +558,9 @@ def apply_to_hints(text: str, hints: list[dict], cands, conf, hinter, top: int =
     - The reading leaves one heading open (garment, knitted/woven and gender read, or a garment
       only knitted in HS): that heading is brought into the first ``top`` hints with confidence
       ``max(ranker probability, RULE_CONFIDENCE)``, and its subheading read from the nomenclature.
-    - It leaves several open (knitted or woven unknown ...): the one the ranker rates highest is
-      kept where the ranker put it (or brought to place 3 when lower), with the subheading read.
+    - It leaves several open (knitted or woven unknown ...): the one the ranker rates highest gets
+      the subheading read, where the ranker put it, and only when that is among the first 3 hints
+      ("coat" is also a coat of paint: a heading the ranker does not rate is not brought in).
     - No garment read but a fibre, and the first hint is a chapter 61/62 heading: that hint's
       subheading is re-read for the fibre within the same garment group.
     A code written in the text wins. ``cands``/``conf``: the ranker's candidates and
@@ -589,16 +590,16 @@ def apply_to_hints(text: str, hints: list[dict], cands, conf, hinter, top: int =
                            _explain(r, first["hs4"], hs6, why, p_of(first["hs4"])))
         return [new] + hints[1:]
 
-    scored = sorted(r.headings, key=lambda c: -p_of(c))
-    code = scored[0]
+    in_hints = {x["hs4"]: x["confidence"] for x in hints}
+    code = max(r.headings, key=lambda c: (p_of(c), in_hints.get(c, -1.0)))
     p_rank = p_of(code)
     alone = len(r.headings) == 1
-    if not alone and p_rank <= 0.0:
-        return hints
     hs6, why = subheading_for(code, r.term_for(code), r.gender, r.fibre, text)
     old = next((x for x in hints if x["hs4"] == code), None)
     if old is not None:  # the hint's own confidence is the ranker's (possibly capped) probability
         p_rank = old["confidence"]
+    if not alone and (old is None or hints.index(old) >= 3):
+        return hints  # an open choice is the ranker's: it must already rate a garment heading
     if hs6 is None:
         if old is not None:
             hs6 = old["hs6"]
@@ -609,7 +610,7 @@ def apply_to_hints(text: str, hints: list[dict], cands, conf, hinter, top: int =
     p = max(p_rank, RULE_CONFIDENCE) if alone else p_rank
     rest = [x for x in hints if x["hs4"] != code]
     pos = next((k for k, x in enumerate(rest) if x["confidence"] < p), len(rest))
-    limit = top if alone else 3
+    limit = top if alone else len(hints)
     note = ""
     if pos > limit - 1:
         pos, note = limit - 1, " (placed here by the rule although hints below rank higher)"
