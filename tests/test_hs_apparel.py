@@ -53,6 +53,8 @@ def test_gendered_headings_say_the_gender_they_are_filed_under():
     ("a men's woven jacket with rib knit cuffs and a rib-knit bottom band", False),  # trim is not the fabric
     ("women's blouse", None),
     ("knit top with woven sleeves", None),
+    ("women's knit bikini bottoms", True),       # a garment after "knit" is not trim
+    ("woven jacket with knit collar", False),
 ])
 def test_construction(text, knit):
     assert construction(text.lower())[0] is knit
@@ -118,6 +120,8 @@ def test_chief_fibre_says_why():
     ("women's dresses of woven silk", ("6204",)),
     ("cotton socks", ("6115",)),
     ("a women's sports bra of nylon and spandex", ("6212",)),
+    ("women's knit bikini bottoms of 82% nylon 18% spandex", ("6112",)),
+    ("women's woven pajama pants of 100% cotton flannel", ("6208",)),  # pajama pants are pyjamas
     ("men's knit cardigan made from cotton and nylon", ("6110",)),
     # open choices the ranker settles: construction unknown, gender unknown, a bare jacket
     ("a women's coat made of 100% wool", ("6102", "6202")),

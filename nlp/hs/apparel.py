@@ -91,7 +91,8 @@ NEEDS_TEXTILE_WORDS = frozenset({"tees"})
 _G = [
     # swimwear, track suits, ski suits before "suit" / "shorts" / "boxer"
     (r"swim ?suits?|swimwear|bathing suits?|swim (?:trunks|shorts|boxers?|briefs?|bottoms?|tops?)|"
-     r"swim (?:skirts?|dress(?:es)?)|board ?shorts|bikinis?|tankinis?|swimming (?:costumes?|trunks)",
+     r"swim (?:skirts?|dress(?:es)?)|board ?shorts|(?:bikini|tankini) (?:tops?|bottoms?|briefs?)|bikinis?|"
+     r"tankinis?|swimming (?:costumes?|trunks)",
      "swim", "swimwear"),
     (r"track ?suits?|warm-?up suits?|jogging suits?|sweat ?suits?", "track", "track suits"),
     (r"ski ?suits?|ski overalls?", "track", "ski suits"),
@@ -175,9 +176,9 @@ _COATED = re.compile(r"\b(?:coated|laminated|rubberi[sz]ed|waterproof|impregnate
                      r"plastic-coated|vinyl-coated)\b")
 
 # --- knitted or woven ------------------------------------------------------------------------------
-_TRIM = re.compile(r"\b(?:rib(?:bed)?[- ]?knit(?:ted)?|ribbed|rib|knit(?:ted)?)\s+(?:[a-z-]+\s+){0,2}?"
-                   r"(?:collars?|cuffs?|necklines?|necks?|bottoms?|hems?|waistbands?|bands?|trims?|"
-                   r"panels?|sleeves?|hoods?|inserts?|linings?)\b")
+_TRIM_WORDS = r"(?:collars?|cuffs?|necklines?|necks?|hems?|waistbands?|bands?|trims?|panels?|sleeves?|hoods?|inserts?|linings?)"
+_TRIM = re.compile(r"\b(?:(?:rib(?:bed)?[- ]?knit(?:ted)?|ribbed|rib)\s+(?:[a-z-]+\s+){0,2}?(?:" + _TRIM_WORDS[3:-1] +
+                   r"|bottoms?)|knit(?:ted)?\s+" + _TRIM_WORDS + r")\b")
 _NOT_KNIT = re.compile(r"\bnot knit(?:ted)?(?: or crocheted)?\b")
 _KNIT = re.compile(r"\b(?:knit|knits|knitted|knitwear|crochet|crocheted|jersey|fleece|interlock|"
                    r"tricot|french terry|stitches per|finely knit|pique knit|rib knit)\b")
