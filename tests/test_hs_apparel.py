@@ -121,6 +121,7 @@ def test_chief_fibre_says_why():
     ("cotton socks", ("6115",)),
     ("a women's sports bra of nylon and spandex", ("6212",)),
     ("women's knit bikini bottoms of 82% nylon 18% spandex", ("6112",)),
+    ("Cotton bikini briefs for women, knit", ("6108",)),          # underwear, not swimwear
     ("women's woven pajama pants of 100% cotton flannel", ("6208",)),  # pajama pants are pyjamas
     ("men's knit cardigan made from cotton and nylon", ("6110",)),
     # open choices the ranker settles: construction unknown, gender unknown, a bare jacket
@@ -164,7 +165,8 @@ def test_several_garment_families_name_no_one_heading():
     ("6110", "", "", "veg_fibre", "linen sweater", "611090"),  # no sibling names linen: the residual
     ("6112", "swimwear", "women", "cotton", "", "611249"),    # "other than synthetic fibres"
     ("6112", "swimwear", "men", "synthetic", "", "611231"),
-    ("6112", "swimwear", "", "synthetic", "", "611241"),       # no gender read: women's (note 9)
+    ("6112", "swimwear", "", "synthetic", "", None),           # gender not said: the picker decides
+    ("6112", "swimwear", "women", "synthetic", "unisex", "611241"),
     ("6103", "trousers", "men", "cotton", "", "610342"),
     ("6103", "ensembles", "men", "synthetic", "", "610323"),
     ("6103", "suits", "men", None, "", "610310"),              # the only suits subheading

@@ -91,7 +91,7 @@ NEEDS_TEXTILE_WORDS = frozenset({"tees"})
 _G = [
     # swimwear, track suits, ski suits before "suit" / "shorts" / "boxer"
     (r"swim ?suits?|swimwear|bathing suits?|swim (?:trunks|shorts|boxers?|briefs?|bottoms?|tops?)|"
-     r"swim (?:skirts?|dress(?:es)?)|board ?shorts|(?:bikini|tankini) (?:tops?|bottoms?|briefs?)|bikinis?|"
+     r"swim (?:skirts?|dress(?:es)?)|board ?shorts|(?:bikini|tankini) (?:tops?|bottoms?)|bikinis?|"
      r"tankinis?|swimming (?:costumes?|trunks)",
      "swim", "swimwear"),
     (r"track ?suits?|warm-?up suits?|jogging suits?|sweat ?suits?", "track", "track suits"),
@@ -469,7 +469,8 @@ def subheading_for(heading: str, term: str = "", sex: str = "", fibre: str | Non
 
     Steps, each on the subheadings' texts: keep those whose garment part (before the ";") names
     ``term`` (or, given an ``anchor`` subheading, has the same garment part as it); keep those of
-    the gender read (women's when the subheadings split by gender and none is read: note 9 to chapter 61, 8 to 62);
+    the gender read (none read where the subheadings split by gender: undecided, since a text
+    that does not say is not a garment "unidentifiable" under note 9; "unisex" reads as women's);
     then the one whose fibre wording admits ``fibre`` -- a subheading naming the fibre ("of
     cotton", "of man-made fibres") before a residual ("other than cotton or synthetic fibres",
     "n.e.c."), which takes a fibre no sibling names. None when the texts leave a choice open
@@ -487,8 +488,9 @@ def subheading_for(heading: str, term: str = "", sex: str = "", fibre: str | Non
         subs = named or subs
     sexes = {_sex_of(d) for _, d in subs}
     if len(sexes - {""}) > 1:
-        want = sex or "women"
-        subs = [s for s in subs if _sex_of(s[1]) in (want, "")]
+        if not sex:  # not said is not "unidentifiable" (note 9): the picker keeps the choice
+            return None, ""
+        subs = [s for s in subs if _sex_of(s[1]) in (sex, "")]
     if len(subs) == 1:
         return subs[0][0], "the only subheading for it"
     if fibre is None:
