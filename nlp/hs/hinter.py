@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import HS_EDITION, chemistry, composite
+from . import HS_EDITION, apparel, chemistry, composite
 from .codes import find_codes
 from .corpus import load_corpus
 from .encoder import get_encoder
@@ -110,6 +110,7 @@ class Hinter:
             results[i] = self._hints_for(text, c, top, conf)
             results[i] = chemistry.apply_to_hints(text, results[i], c, conf, self)  # docs/nlp.md, "Chemical names"
             results[i] = composite.apply_to_hints(text, results[i], c, conf, self, register)  # "Parts and sets"
+            results[i] = apparel.apply_to_hints(text, results[i], c, conf, self)  # docs/nlp.md, "Garments and fibres"
             if not known:
                 for h in results[i]:
                     # a code written in the text, or a chemical name the reader parsed, is known
