@@ -549,7 +549,15 @@ def pairwise(Z: np.ndarray) -> np.ndarray:
 
 
 class _LinearModel:
-    """The saved model, applied with numpy (no pickle: a JSON file can be read and checked)."""
+    """The saved model, applied with numpy (no pickle: a JSON file can be read and checked).
+
+    The model is linear in the standardised features ``Z`` and their pairwise products, so its
+    score is a quadratic form: ``const + Z @ w1 + sum_(a<b) W[a, b] Z_a Z_b``, with the second
+    standardisation folded into ``w1``, ``W`` and ``const`` once at load. Why: expanding the ~20k
+    candidate rows of a batch into 210 product columns (``pairwise``) was the ranker's whole cost
+    (~50 ms a 1,000 texts); ``(Z @ W) * Z`` summed per row is the same number (to ~1e-15: only
+    the order of the additions differs) for a 20 x 20 product.
+    """
 
     def __init__(self, data: dict):
         self.mean = np.array(data["mean"])
@@ -558,9 +566,17 @@ class _LinearModel:
         self.scale2 = np.array(data["scale2"])
         self.coef = np.array(data["coef"])
         self.intercept = data["intercept"]
+        n = len(self.mean)
+        if len(self.coef) != n + n * (n - 1) // 2:
+            raise ValueError(f"ranker has {len(self.coef)} weights, not {n} features and their pairwise products")
+        w = self.coef / self.scale2
+        self.w1 = w[:n]
+        self.W = np.zeros((n, n))
+        self.W[np.triu_indices(n, k=1)] = w[n:]
+        self.const = self.intercept - float(self.mean2 @ w)
 
     def predict_proba(self, X):
-        Z = pairwise((np.asarray(X, dtype=np.float64) - self.mean) / self.scale)
-        z = ((Z - self.mean2) / self.scale2) @ self.coef + self.intercept
+        Z = (np.asarray(X, dtype=np.float64) - self.mean) / self.scale
+        z = Z @ self.w1 + np.einsum("ij,ij->i", Z @ self.W, Z) + self.const
         p = 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
         return np.stack([1 - p, p], axis=1)
