@@ -273,10 +273,12 @@ def _nearest(S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     vals[main] = blocks[r[main], b[main]]
     if tail is not None:
         vals[~main] = tail[r[~main]]
-    keep = vals >= t[r][:, None]
-    rr = np.broadcast_to(r[:, None], vals.shape)[keep]
-    cc = (b[:, None] * B + np.arange(B))[keep]
-    vv = vals[keep]
+    # The kept cells' coordinates (row-major, as a mask would list them), without building a
+    # column number for every cell of the gathered blocks.
+    kb, kc = np.nonzero(vals >= t[r][:, None])
+    rr = r[kb]
+    cc = b[kb] * B + kc
+    vv = vals[kb, kc]
     order = np.lexsort((-vv, rr))  # by row, then value descending; stable, so ties in column order
     count = np.bincount(rr, minlength=n)
     pick = order[(np.cumsum(count) - count)[:, None] + np.arange(k)]
