@@ -122,8 +122,7 @@ def _build_block(index, texts, vecs, lexicon, exclude_groups, heads=None) -> lis
         return []
     H = len(index.head_codes)
     S_head = vecs @ index.E_head.T                      # (n, H)
-    S_sub = vecs @ index.E_sub.T                        # (n, S)
-    sub_max = np.maximum.reduceat(S_sub, index.sub_start, axis=1)
+    S_sub, sub_max = index.sub_similarities(vecs)      # (n, S), (n, H)
     enc = np.maximum(S_head, sub_max)
     T = (index.tfidf.transform(texts) @ index.T_head.T).toarray().astype(np.float32, copy=False)
     rix = np.arange(n)
@@ -152,7 +151,7 @@ def _build_block(index, texts, vecs, lexicon, exclude_groups, heads=None) -> lis
             inv = np.arange(len(hp_rows))
             hv = get_encoder().encode([hp[i] for i in hp_rows])
         head_enc = enc.copy()
-        he = np.maximum(hv @ index.E_head.T, np.maximum.reduceat(hv @ index.E_sub.T, index.sub_start, axis=1))
+        he = np.maximum(hv @ index.E_head.T, index.sub_similarities(hv)[1])
         head_enc[hp_rows] = he[inv]
         cand[hp_rows[:, None], np.argpartition(-he, N_HEAD - 1, axis=1)[inv, :N_HEAD]] = True
     head_knn = knn_max
