@@ -141,6 +141,8 @@ class Hinter:
             hints.append(self._hint(hs6, 0.97 if k["level"] == "subheading" else 0.95, "code-in-text",
                                     f"code {k['raw']} written in the text ({k['kind'].upper().replace('_', ' ')}), "
                                     f"valid in HS 2022: {hs4} {get(hs4)['description']}"))
+        used_hs4 = {x["hs4"] for x in hints}
+        conf_list = conf.tolist()
         for r in order:
             if len(hints) >= top:
                 break
@@ -149,10 +151,11 @@ class Hinter:
             if not subs:
                 continue
             hs6 = ix.sub_codes[subs[0][0]]
-            if hs6 in used or ix.head_codes[h] in {x["hs4"] for x in hints}:
+            if hs6 in used or ix.head_codes[h] in used_hs4:
                 continue
             used.add(hs6)
-            p = float(conf[r])
+            used_hs4.add(hs6[:4])
+            p = conf_list[r]
             if written:
                 p = min(p, 0.05)
             hints.append(self._hint(hs6, p, self.method, self._explain(text, c, r, h, hs6)))

@@ -30,12 +30,22 @@ _KNIT_WORDS = {"knit", "knitted", "knitting", "crochet", "crocheted", "jersey", 
 _WOVEN_WORDS = {"woven", "weave", "twill", "poplin", "denim", "canvas", "oxford", "chambray", "broadcloth"}
 
 
+# Every word of the two sets (and "not knitted") contains one of these: a text without any of
+# them says neither, which is most texts, and is answered without splitting it into words.
+_KNIT_OR_WOVEN = re.compile("|".join(sorted({"knit", "crochet", "jersey", "fleece", "interlock", "woven", "weave",
+                                             "twill", "poplin", "denim", "canvas", "oxford", "chambray", "broadcloth"})))
+assert all(_KNIT_OR_WOVEN.search(w) for w in _KNIT_WORDS | _WOVEN_WORDS)
+
+
 def knit_signal(text: str) -> float:
     """+1 when the text says knitted, -1 when it says woven, 0 when it says neither (or both)."""
-    words = set(text.lower().replace("-", " ").split()) | set(text.lower().split())
+    low = text.lower()
+    if not _KNIT_OR_WOVEN.search(low):
+        return 0.0
+    words = set(low.replace("-", " ").split()) | set(low.split())
     words = {w.strip(".,;:()") for w in words}
     knit, woven = bool(words & _KNIT_WORDS), bool(words & _WOVEN_WORDS)
-    if "not knitted" in text.lower():
+    if "not knitted" in low:
         knit, woven = False, True
     return 1.0 if knit and not woven else -1.0 if woven and not knit else 0.0
 
