@@ -143,6 +143,9 @@ class Hinter:
             hints.append(self._hint(hs6, 0.97 if k["level"] == "subheading" else 0.95, "code-in-text",
                                     f"code {k['raw']} written in the text ({k['kind'].upper().replace('_', ' ')}), "
                                     f"valid in HS 2022: {hs4} {get(hs4)['description']}"))
+        used_hs4 = {x["hs4"] for x in hints}
+        quoted = None
+        conf_list = conf.tolist()
         for r in order:
             if len(hints) >= top:
                 break
@@ -151,13 +154,16 @@ class Hinter:
             if not subs:
                 continue
             hs6 = ix.sub_codes[subs[0][0]]
-            if hs6 in used or ix.head_codes[h] in {x["hs4"] for x in hints}:
+            if hs6 in used or ix.head_codes[h] in used_hs4:
                 continue
             used.add(hs6)
-            p = float(conf[r])
+            used_hs4.add(hs6[:4])
+            p = conf_list[r]
             if written:
                 p = min(p, 0.05)
-            hints.append(self._hint(hs6, p, self.method, self._explain(text, c, r, h, hs6)))
+            if quoted is None:
+                quoted = shorten(text, 60)  # once per text, not once per hint
+            hints.append(self._hint(hs6, p, self.method, self._explain(text, c, r, h, hs6, quoted)))
         return hints[:top]
 
     def _hint(self, hs6: str, conf: float, method: str, explanation: str) -> dict:
@@ -166,7 +172,7 @@ class Hinter:
                 "uncertain": conf < self.uncertain_below, "method": method,
                 "hs_edition": HS_EDITION, "explanation": explanation}
 
-    def _explain(self, text, c, r, h, hs6) -> str:
+    def _explain(self, text, c, r, h, hs6, quoted: str | None = None) -> str:
         ix = self.index
         code = ix.head_codes[h]
         x = c.X[r]
@@ -178,7 +184,9 @@ class Hinter:
             ex, sim = c.neighbour[h]
             parts.append(f"closest labelled example '{shorten(ex, 50)}' (similarity {sim:.2f})")
         parts.append(f"text similarity {x[_ENC_SUB]:.2f} to the subheading wording")
-        return (f"'{shorten(text, 60)}' matched heading {code}: {wording(code)}; "
+        if quoted is None:
+            quoted = shorten(text, 60)
+        return (f"'{quoted}' matched heading {code}: {wording(code)}; "
                 f"subheading {hs6}: {wording(hs6)} ({'; '.join(parts)})")
 
 
