@@ -4,7 +4,6 @@ its training rows, and that it changes only the subheading, never the heading or
 from __future__ import annotations
 
 import json
-import math
 
 import numpy as np
 import pytest
@@ -20,34 +19,15 @@ def hinter():
     return get_hinter()
 
 
-# --- numbers and units ------------------------------------------------------------------------
-def test_thresholds_read_both_bounds_and_units():
-    t = S.thresholds("Electric motors; AC motors, multi-phase, of an output exceeding 750W but not exceeding 75kW")
-    assert t == {"power": (750.0, 75000.0)}
-    t = S.thresholds("Fabrics, woven; containing 85% or more by weight of cotton, weighing not more than 200g/m2")
-    assert t == {"percent": (85.0, math.inf), "grammage": (-math.inf, 200.0)}
-    assert S.thresholds("Automatic data processing machines; portable, weighing not more than 10kg")["mass"] == (-math.inf, 10.0)
-    assert S.thresholds("Electric motors; AC motors, single-phase") == {}
-
-
-def test_quantities_convert_to_base_units():
-    q = S.quantities("a 1.5 kW motor, 230 V, weighing 12 kg, 5-inch shaft, 2 HP, 1,200 g")
-    assert q["power"] == pytest.approx([1500.0, 2 * 745.7])
-    assert q["voltage"] == [230.0]
-    assert q["mass"] == pytest.approx([12.0, 1.2])
-    assert q["length"] == [5 * 25.4]
-    # a bare number, or a unit letter inside a word, is no quantity
-    assert S.quantities("model 3000, 12 pieces, 4 wheels") == {}
-
-
-def test_number_agreement():
-    bounds = {"power": (750.0, 75000.0)}
-    assert S.number_agreement({"power": [5500.0]}, bounds) == 1.0
-    assert S.number_agreement({"power": [200000.0]}, bounds) == -1.0
-    assert S.number_agreement({"mass": [3.0]}, bounds) == 0.0       # nothing in common: no evidence
-    assert S.number_agreement({}, bounds) == 0.0
-    assert S.number_agreement({"power": [5500.0], "voltage": [10.0]},
-                              {"power": (750.0, 75000.0), "voltage": (1000.0, math.inf)}) == -1.0
+# --- numbers and units (the reader itself: tests/test_hs_quantities.py) ------------------------
+def test_picker_reads_the_nomenclature_ranges(hinter):
+    st = S.static_for(hinter.index)
+    bounds = {c: st.bounds[k] for k, c in enumerate(hinter.index.sub_codes)}
+    (b,) = bounds["870322"]  # "cylinder capacity over 1000 but not over 1500cc"
+    assert (b.kind, b.lo, b.hi) == ("volume", 1000.0, 1500.0)
+    assert bounds["850152"] and not bounds["850140"]
+    assert S.number_agreement(S.read_quantities("1,200 cc sedan"), bounds["870322"]) == 1.0
+    assert S.number_agreement(S.read_quantities("2.0 l sedan"), bounds["870322"]) == -1.0
 
 
 # --- materials --------------------------------------------------------------------------------

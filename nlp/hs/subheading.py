@@ -17,9 +17,10 @@ nothing by itself. The picker reads more evidence and lets the corpus weigh it:
 * a lexicon term naming the subheading (``lex``);
 * residual subheadings (``residual``) with the best specific sibling's similarity
   (``res_sib``): a residual should win when no specific sibling matches;
-* numbers with units in the text against thresholds in the subheading text (``num``: +1 when a
-  quantity of that kind falls inside every threshold, -1 when none does: "1.5 kW motor" against
-  "of an output not exceeding 750W", "60% cotton" against "85% or more by weight of cotton").
+* numbers with units in the text against the ranges in the subheading text (``num``, read by
+  ``quantities``: +1 when a quantity the subheading bounds falls inside, -1 when every one of
+  that kind falls outside: "1.5 kW motor" against "of an output not exceeding 750W", "60%
+  cotton" against "85% or more by weight of cotton").
 
 It is a logistic regression over these features and a few chosen products, trained on the
 project's corpus (``python -m nlp.hs.subheading``) with each row's neighbours found among the
@@ -33,7 +34,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import math
 import re
 import sys
 import time
@@ -45,6 +45,8 @@ import numpy as np
 from .materials import main_material, subheading_rule
 from .materials import subheading_agreement as material_agreement
 from .nomenclature import DATA_DIR
+from .quantities import agreement as number_agreement
+from .quantities import read_bounds, read_quantities
 
 PICKER_FILE = DATA_DIR / "subheading.json"
 BASE_FEATURES = ["enc", "enc_gap", "tfidf", "tfidf_gap", "vote", "vote_share", "knn_max", "knn_gap",
@@ -70,78 +72,8 @@ def is_residual(code: str, description: str) -> bool:
 
 
 # --- numbers and units -------------------------------------------------------------------------
-# unit word -> (kind, factor to the kind's base unit)
-_UNITS = {
-    "w": ("power", 1.0), "watt": ("power", 1.0), "watts": ("power", 1.0), "kw": ("power", 1e3),
-    "mw": ("power", 1e6), "hp": ("power", 745.7), "horsepower": ("power", 745.7),
-    "va": ("apparent", 1.0), "kva": ("apparent", 1e3), "mva": ("apparent", 1e6),
-    "v": ("voltage", 1.0), "volt": ("voltage", 1.0), "volts": ("voltage", 1.0), "kv": ("voltage", 1e3),
-    "g": ("mass", 1e-3), "gram": ("mass", 1e-3), "grams": ("mass", 1e-3), "kg": ("mass", 1.0),
-    "kgs": ("mass", 1.0), "kilograms": ("mass", 1.0), "t": ("mass", 1e3), "tonne": ("mass", 1e3),
-    "tonnes": ("mass", 1e3), "tons": ("mass", 907.2), "ton": ("mass", 907.2), "lb": ("mass", 0.4536),
-    "lbs": ("mass", 0.4536), "pounds": ("mass", 0.4536), "oz": ("mass", 0.02835),
-    "g/m2": ("grammage", 1.0), "gsm": ("grammage", 1.0), "g/m²": ("grammage", 1.0),
-    "%": ("percent", 1.0), "percent": ("percent", 1.0),
-    "cc": ("volume", 1.0), "cm3": ("volume", 1.0), "cm³": ("volume", 1.0), "ml": ("volume", 1.0),
-    "l": ("volume", 1e3), "liter": ("volume", 1e3), "liters": ("volume", 1e3), "litre": ("volume", 1e3),
-    "litres": ("volume", 1e3),
-    "mm": ("length", 1.0), "cm": ("length", 10.0), "m": ("length", 1e3), "inch": ("length", 25.4),
-    "inches": ("length", 25.4), '"': ("length", 25.4), "ft": ("length", 304.8), "feet": ("length", 304.8),
-    "mhz": ("frequency", 1e6), "ghz": ("frequency", 1e9), "khz": ("frequency", 1e3), "hz": ("frequency", 1.0),
-}
-_UNIT_ALT = "|".join(sorted((re.escape(u) for u in _UNITS), key=len, reverse=True))
-_QTY = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)?)\s*-?\s*(" + _UNIT_ALT + r")(?![\w²³])", re.I)
-_UPPER = r"not exceeding|not more than|not over|less than|up to|under|below|maximum|max\.?|no more than|at most"
-_LOWER = r"exceeding|more than|over|at least|not less than|minimum|min\.?|greater than"
-_BOUND = re.compile(r"\b(" + _UPPER + "|" + _LOWER + r")\s+(?:that of\s+)?(\d+(?:[.,]\d+)?)\s*(" + _UNIT_ALT +
-                    r")(?![\w²³])|(\d+(?:[.,]\d+)?)\s*(" + _UNIT_ALT + r")\s+or\s+(more|less)\b", re.I)
-_IS_UPPER = re.compile(r"^(?:" + _UPPER + r")$", re.I)
-
-
-def _number(s: str) -> float:
-    return float(s.replace(",", "")) if s.count(",") == 1 and len(s.split(",")[1]) == 3 else float(s.replace(",", "."))
-
-
-def quantities(text: str) -> dict[str, list[float]]:
-    """Quantities with a unit in a text, per kind, in base units ("1.5 kW" -> power: [1500.0])."""
-    out: dict[str, list[float]] = {}
-    for m in _QTY.finditer(text):
-        kind, factor = _UNITS[m.group(2).lower()]
-        out.setdefault(kind, []).append(_number(m.group(1)) * factor)
-    return out
-
-
-def thresholds(description: str) -> dict[str, tuple[float, float]]:
-    """Per kind, the interval a subheading's text sets ("exceeding 750W but not exceeding 75kW"
-    -> power: (750, 75000)); open ends are +-inf. Strict and non-strict bounds are not told
-    apart: a quantity exactly on a bound counts as inside."""
-    out: dict[str, list[float]] = {}
-    for m in _BOUND.finditer(description):
-        if m.group(1):
-            word, num, unit = m.group(1), m.group(2), m.group(3)
-            upper = bool(_IS_UPPER.match(word))
-        else:
-            num, unit, upper = m.group(4), m.group(5), m.group(6).lower() == "less"
-        kind, factor = _UNITS[unit.lower()]
-        lo, hi = out.get(kind, [-math.inf, math.inf])
-        v = _number(num) * factor
-        out[kind] = [lo, min(hi, v)] if upper else [max(lo, v), hi]
-    return {k: (lo, hi) for k, (lo, hi) in out.items()}
-
-
-def number_agreement(qty: dict[str, list[float]], bounds: dict[str, tuple[float, float]]) -> float:
-    """+1 when, for every kind the subheading bounds and the text measures, some quantity of the
-    text lies inside; -1 when for some kind none does; 0 when they share no kind."""
-    score = 0.0
-    for kind, (lo, hi) in bounds.items():
-        vals = qty.get(kind)
-        if not vals:
-            continue
-        if any(lo <= v <= hi for v in vals):
-            score = max(score, 1.0) if score >= 0 else score
-        else:
-            return -1.0
-    return score
+# The reader is ``quantities`` (text side: "1,500 cc", "3/4 HP", "1.5 mm thick"; nomenclature side:
+# "over 1000 but not over 1500cc", "each ply 6mm or thinner", "85% or more by weight of cotton").
 
 
 # --- materials ---------------------------------------------------------------------------------
@@ -167,7 +99,7 @@ class _Static:
 
         descs = [s["description"] for s in index.subs]
         self.residual = np.array([is_residual(s["code"], s["description"]) for s in index.subs], dtype=bool)
-        self.bounds = [thresholds(d) for d in descs]
+        self.bounds = [read_bounds(d) for d in descs]
         self.material = [material_rule(s["code"], s["description"]) for s in index.subs]
         # A residual "n.e.c." admits what its specific siblings (same one-dash group, else the
         # heading) do not.
@@ -236,7 +168,7 @@ def prepare(sub_scores_list) -> None:
     for i, ss in enumerate(sub_scores_list):
         a, b = M.indptr[i], M.indptr[i + 1]
         ss.cache["tf"] = (M.indices[a:b].astype(np.int64), M.data[a:b].astype(np.float64))
-        ss.cache["qty"] = quantities(texts[i])
+        ss.cache["qty"] = read_quantities(texts[i])
         ss.cache["material"] = main_material(texts[i])
 
 
