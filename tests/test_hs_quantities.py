@@ -155,3 +155,15 @@ def test_compound_units():
     assert read_bounds("Polyesters; poly(ethylene terephthalate), having a viscosity number of 78ml/g or higher") == []
     assert values("wind speed 5 m/s, 30 km/h") == []
     assert values("rated 260 lb/120 kg", "mass") == pytest.approx([260 * 0.45359, 120.0])
+
+
+def test_a_number_on_the_bound_goes_to_the_sibling_that_includes_it():
+    light = read_bounds("Unmanned aircraft; maximum take-off weight not more than 250g")
+    heavier = read_bounds("Unmanned aircraft; maximum take-off weight more than 250g but not more than 7kg")
+    q = read_quantities("camera drone, 250 g")
+    assert agreement(q, light) == 1.0 and agreement(q, heavier) == -1.0
+    q = read_quantities("camera drone, 0.25 kg")
+    assert agreement(q, light) == 1.0 and agreement(q, heavier) == -1.0
+    assert agreement(read_quantities("drone, 7 kg"), heavier) == 1.0
+    (b,) = read_bounds("Swine; live, weighing less than 50kg")
+    assert not b.holds(50.0) and b.holds(49.9)

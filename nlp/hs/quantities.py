@@ -20,9 +20,8 @@ out, which no word similarity can do. This module reads both sides into one base
   value lies inside, -1 when it measures it and every value lies outside, 0 when it does not
   measure it (no evidence).
 
-Bounds are read as closed intervals: the nomenclature's strict and non-strict words ("exceeding"
-against "not less than") differ only on the bound itself, where a product text's round number
-is more often a nominal rating than an exact one.
+Strict and non-strict words are told apart ("exceeding 250g" leaves 250 g to its sibling "not
+exceeding 250g"): a product text's round number often sits exactly on the nomenclature's bound.
 """
 
 from __future__ import annotations
@@ -115,9 +114,14 @@ class Bound:
     hi: float           # +inf when open
     dim: str | None = None
     negated: bool = False  # "other than in rolls of a width not exceeding 20cm": outside the interval
+    lo_open: bool = False  # "exceeding 250g": 250 g itself is not inside
+    hi_open: bool = False  # "less than 50kg": 50 kg itself is not inside
 
     def holds(self, value: float) -> bool:
-        return (self.lo <= value <= self.hi) != self.negated
+        tol = 1e-9 * max(1.0, abs(value))  # "250 g" and "0.25 kg" are one mass
+        above = value > self.lo + tol or (not self.lo_open and value >= self.lo - tol)
+        below = value < self.hi - tol or (not self.hi_open and value <= self.hi + tol)
+        return (above and below) != self.negated
 
 
 def parse_number(s: str) -> float:
@@ -221,6 +225,8 @@ _BOUND = re.compile(r"\b(?P<before>" + _UPPER_BEFORE + "|" + _LOWER_BEFORE + r")
                     + r"|(?<![\w.,/])" + _B_NUM.replace("(", "(?P<n2>", 1).replace("(?:(", "(?:(?P<u2>", 1)
                     + r"\s*(?P<after>" + _UPPER_AFTER + "|" + _LOWER_AFTER + r")\b", re.I)
 _IS_UPPER = re.compile(r"^(?:" + _UPPER_BEFORE + "|" + _UPPER_AFTER + r")$", re.I)
+# Bounds that leave their own number out: "exceeding 250g" against "not exceeding 250g".
+_IS_STRICT = re.compile(r"^(?:less than|under|below|exceeding|exceeds|exceed|more than|over|greater than|above)$", re.I)
 # A number without a unit takes the unit of the next bound in the same clause ("over 1000 but not
 # over 1500cc"), or one a word before it names ("Brix value not exceeding 20").
 _KIND_WORDS = {"brix": ("brix", 1.0)}
@@ -244,8 +250,9 @@ def read_bounds(description: str) -> list[Bound]:
             word = m.group("before") or m.group("after")
             num, unit = (m.group("n1"), m.group("u1")) if m.group("before") else (m.group("n2"), m.group("u2"))
             upper = bool(_IS_UPPER.match(re.sub(r"\s+", " ", word)))
+            strict = bool(_IS_STRICT.match(re.sub(r"\s+", " ", word)))
             if m.group("before") and re.search(r"\bno\s+\w+\s*$", clause[max(0, m.start() - 20):m.start()], re.I):
-                upper = not upper  # "with no side exceeding 255mm": every side at most 255mm
+                upper, strict = not upper, not strict  # "with no side exceeding 255mm": every side at most 255mm
             try:
                 value = parse_number(num)
             except ValueError:
@@ -260,20 +267,24 @@ def read_bounds(description: str) -> list[Bound]:
                 if re.search(r"(?:heading|item|subheading|chapter|note)s?\s*(?:no\.?\s*)?$",
                              clause[max(0, m.start() - 30):m.start()], re.I):
                     continue
-                pending.append((upper, value, m.start(), m.end()))
+                pending.append((upper, strict, value))
                 continue
             kind, factor = u
             dim = _dim(clause, m.start(), m.end(), kind) or _dim_before_word(clause, m.start(), kind)
             neg = bool(_NEGATION.search(clause[:m.start()]))
-            for up, v, s, e in pending:
-                found.append((kind, dim, neg, up, v * factor))
+            for up, st, v in pending:
+                found.append((kind, dim, neg, up, st, v * factor))
             pending = []
-            found.append((kind, dim, neg, upper, value * factor))
-    merged: dict[tuple[str, str | None, bool], list[float]] = {}
-    for kind, dim, neg, upper, v in found:
-        lo, hi = merged.get((kind, dim, neg), [-math.inf, math.inf])
-        merged[(kind, dim, neg)] = [lo, min(hi, v)] if upper else [max(lo, v), hi]
-    return [Bound(kind, lo, hi, dim, neg) for (kind, dim, neg), (lo, hi) in merged.items()]
+            found.append((kind, dim, neg, upper, strict, value * factor))
+    merged: dict[tuple[str, str | None, bool], list] = {}
+    for kind, dim, neg, upper, strict, v in found:
+        lo, lo_open, hi, hi_open = merged.get((kind, dim, neg), [-math.inf, False, math.inf, False])
+        if upper:
+            hi, hi_open = (v, strict) if v < hi else (hi, hi_open or (strict and v == hi))
+        else:
+            lo, lo_open = (v, strict) if v > lo else (lo, lo_open or (strict and v == lo))
+        merged[(kind, dim, neg)] = [lo, lo_open, hi, hi_open]
+    return [Bound(kind, lo, hi, dim, neg, lo_open, hi_open) for (kind, dim, neg), (lo, lo_open, hi, hi_open) in merged.items()]
 
 
 def _dim_before_word(clause: str, start: int, kind: str) -> str | None:
