@@ -164,3 +164,43 @@ def test_batched_features_equal_pair_by_pair(hinter):
         assert batch.shape == (len(alone), len(S.BASE_FEATURES)) and len(jobs) > 50
         assert np.array_equal(batch, alone)
     assert S.features_batch([]).shape == (0, len(S.BASE_FEATURES))
+
+
+# --- polymer names, parts, residuals (seventh round) ------------------------------------------
+def test_polymer_names_meet_the_nomenclature_wording():
+    words = lambda t: S._picker_norm(t).split()
+    assert "polymerofethylene" in words("disposable floor mats of polyethylene sheeting")
+    assert "polymerofethylene" in words("Plastics; plates, sheets, film, of polymers of ethylene, non-cellular")
+    assert "polymerofethylene" in words("HDPE bottles")
+    assert "polymerofvinylchloride" in words("poly(vinyl chloride) pipe")
+    assert "polymerofvinylchloride" in words("PVC pipe")
+    assert "polymerofstyrene" in words("expanded polystyrene trays")
+    # PET is a polyester, not a polymer of ethylene; lower-case "pp" is no abbreviation
+    assert not any(w.startswith("polymerof") for w in words("polyethylene terephthalate film, pp. 4"))
+
+
+def test_parts_feature(hinter):
+    st = S.static_for(hinter.index)
+    is_parts = {c: bool(st.parts[k]) for k, c in enumerate(hinter.index.sub_codes)}
+    assert is_parts["848190"] and not is_parts["848120"] and not is_parts["848180"]
+    assert S._part_cue("a transmission spool valve part used in an automatic transmission") == 1.0
+    assert S._part_cue("a spacer ring used in a pneumatic valve") == 0.5
+    assert S._part_cue("hydraulic relief valves") == 0.0
+    from nlp.hs.ranker import build_candidates
+
+    texts = ["spool valve parts for hydraulic transmissions", "hydraulic relief valves"]
+    cands = build_candidates(hinter.index, texts, hinter.encoder.encode(texts), hinter.lexicon)
+    h = hinter.index.head_pos["8481"]
+    lo, _ = hinter.index.sub_bounds[h]
+    col = S.BASE_FEATURES.index("part")
+    part = S.features(cands[0].sub_scores, h)[:, col]
+    whole = S.features(cands[1].sub_scores, h)[:, col]
+    at = hinter.index.sub_pos["848190"] - lo
+    assert part[at] == 1.0 and (np.delete(part, at) == -1.0).all()
+    assert whole[at] == -0.5 and (np.delete(whole, at) == 0.0).all()
+
+
+def test_other_than_inside_a_specific_subheading_is_not_residual():
+    assert not S.is_residual("850161", "Generators; AC generators, (alternators), other than photovoltaic generators, "
+                                       "of an output not exceeding 75kVA")
+    assert S.is_residual("120241", "Ground-nuts; other than seed, not roasted or otherwise cooked, in shell")

