@@ -17,7 +17,7 @@ nothing by itself. The picker reads more evidence and lets the corpus weigh it:
 * a lexicon term naming the subheading (``lex``);
 * residual subheadings (``residual``) with the best specific sibling's similarity
   (``res_sib``): a residual should win when no specific sibling matches;
-* parts (``part``): the text names a part (``composite.parts_cue``) and the subheading is one
+* parts (``part``): the text names a part (``parts.parts_cue``) and the subheading is one
   for parts ("...; parts thereof"), or one of the two without the other;
 * polymer names read as the nomenclature writes them ("HDPE", "polyethylene" -> "polymers of
   ethylene") before the TF-IDF match;
@@ -140,13 +140,13 @@ def _picker_norm(text: str) -> str:
 # --- parts ------------------------------------------------------------------------------------
 # Many headings keep their parts in a subheading of their own ("Taps, cocks, valves ...; parts
 # thereof", "Washing machines; parts"): a text about a part belongs there, a whole article not.
-# The text side is ``composite.parts_cue`` (the reader the heading rules use).
+# The text side is ``parts.parts_cue``.
 _PARTS_SUB = re.compile(r"\bparts\b", re.I)
 _NOT_PARTS_SUB = re.compile(r"\b(?:excluding|other than|not)\s+(?:\w+\s+){0,3}parts\b", re.I)
 
 
 def _part_cue(text: str) -> float:
-    from .composite import parts_cue
+    from .parts import parts_cue
 
     cue = parts_cue(text)
     return 0.0 if cue is None else (1.0 if cue.explicit else 0.5)
