@@ -571,6 +571,11 @@ def apply_to_hints(text: str, hints: list[dict], cands, conf, hinter, top: int =
     """
     if not hints or any(x["method"] == "code-in-text" for x in hints):
         return hints
+    if hints[0]["hs2"] not in ("61", "62") and not _ANY_GARMENT.search(_normal(text[:2000])):
+        # No garment word anywhere, so no heading can be read (``_head_garments`` finds only
+        # these words); a fibre alone is used only under a chapter 61/62 first hint. Skipping the
+        # full reading here saves most of its cost on the texts that are not about clothing.
+        return hints
     r = read(text)
     if not r:
         return hints
