@@ -176,3 +176,20 @@ def test_real_hinter_reads_a_tool_set():
     assert "8206" in [x["hs4"] for x in hints[:3]]
     confs = [x["confidence"] for x in hints]
     assert confs == sorted(confs, reverse=True)
+
+
+def test_components_of_a_block_hinted_together_give_each_text_its_own_hints():
+    """The hinter hints every set text's components in one call; a text in a block must get the
+    hints it gets alone (the components are sliced back to their own text, in order)."""
+    pytest.importorskip("sentence_transformers")
+    from nlp.hs.hinter import get_hinter
+
+    texts = ["A kit containing a claw hammer, slip-joint pliers, adjustable wrenches and a tape measure",
+             "Stainless steel hex bolts",
+             "A gift set containing a nail file, tweezers, cuticle scissors and nail clippers",
+             "A set consisting of a saucepan, a stockpot and a frying pan of aluminium"]
+    h = get_hinter()
+    together = h.hint(texts, register="customs")
+    alone = [h.hint([t], register="customs")[0] for t in texts]
+    assert together == alone
+    assert any(x["method"] == "gir-3b" for hints in together for x in hints)

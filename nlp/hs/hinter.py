@@ -103,13 +103,22 @@ class Hinter:
             confs = [fallback_scores(c.X) for c in cands]
         if self.subheading is not None:
             self.subheading.prefetch(cands, confs, PICKER_HINTS)
-        for i, text, c, conf in zip(todo, model_texts, cands, confs):
+        # the set rule's components, all texts' at once (docs/nlp.md, "Parts and sets")
+        comps = [composite.components_to_hint(t) for t in model_texts]
+        flat = [x for cs in comps for x in cs]
+        per = self.hint(flat, top=1, register=register) if flat else []
+        comp_hints, at = [], 0
+        for cs in comps:
+            comp_hints.append(per[at:at + len(cs)])
+            at += len(cs)
+        for i, text, c, conf, ch in zip(todo, model_texts, cands, confs, comp_hints):
             known = self.index.knows_a_word(text)
             if not known:
                 conf = conf * min(1.0, UNKNOWN_WORDS_CAP / max(float(conf.max()), 1e-12))  # order kept
             results[i] = self._hints_for(text, c, top, conf)
             results[i] = chemistry.apply_to_hints(text, results[i], c, conf, self)  # docs/nlp.md, "Chemical names"
-            results[i] = composite.apply_to_hints(text, results[i], c, conf, self, register)  # "Parts and sets"
+            results[i] = composite.apply_to_hints(text, results[i], c, conf, self, register,
+                                                  component_hints=ch)  # "Parts and sets"
             results[i] = apparel.apply_to_hints(text, results[i], c, conf, self)  # docs/nlp.md, "Garments and fibres"
             if not known:
                 for h in results[i]:
