@@ -718,6 +718,7 @@ _GRADE_WORDS = {"mono", "pure", "anhydrous", "technical", "grade", "usp", "fcc",
                 "industrial", "fine", "bulk", "activated", "precipitated", "substituted", "pharmaceutical"}
 
 
+@lru_cache(maxsize=65536)  # pure in the word; the same words recur in every text
 def _norm(word: str) -> str:
     """Lower case, US spelling, no edge punctuation; "disodium" -> "sodium" (the count of a cation
     does not change the heading)."""
@@ -844,6 +845,7 @@ _VITAMIN_LETTER = re.compile(r"^(?:[a-k]\d{0,2}|b\d{1,2}|pp)$", re.I)
 _TRIVIAL_FIRST = {k.split()[0] for k in TRIVIAL if " " in k}
 
 
+@lru_cache(maxsize=65536)  # a word's answer never changes, and words repeat across texts
 def _is_chem_word(bare: str, low: str) -> bool:
     return (formula_heading(bare) is not None or low in _JOIN_WORDS or low in TRIVIAL or low in _TRIVIAL_FIRST or low in CATIONS or low in ANIONS
             or low in _ORGANIC_ANIONS or low in ELEMENTS or low in INORGANIC_ACIDS
