@@ -223,13 +223,10 @@ def gender(low: str) -> tuple[str, str]:
 
 # --- fibre ---------------------------------------------------------------------------------------------
 _METAL_YARN = re.compile(r"\b(?:metallic|metallised|metallized|lurex)\s*(?:yarns?|threads?|fibres?|fibers?)?\b")
-# Chapter-level class of a fibre (section XI note 2(B)(c): chapters 54 and 55 count as one);
-# "metal_yarn" (metallised yarn, 5605) comes after man-made fibres in numerical order.
+# Chapters in numerical order, for section XI note 2(A)'s tie rule; a fibre's chapter-level class
+# is ``materials.chapter_fibre`` (chapters 54 and 55 count as one, "man_made"); "metal_yarn"
+# (metallised yarn, 5605) comes after man-made fibres.
 _CHAPTER_ORDER = {"silk": 50, "wool": 51, "cotton": 52, "veg_fibre": 53, "man_made": 54, "metal_yarn": 56}
-
-
-def _chapter_class(c: str) -> str:
-    return "man_made" if c in ("synthetic", "artificial", "man_made") else c
 
 
 def chief_fibre(text: str) -> tuple[str | None, str]:
@@ -253,11 +250,11 @@ def chief_fibre(text: str) -> tuple[str | None, str]:
         by_chapter: dict[str, float] = {}
         by_fibre: dict[str, float] = {}
         for c, p in shares:
-            by_chapter[_chapter_class(c)] = by_chapter.get(_chapter_class(c), 0.0) + p
+            by_chapter[materials.chapter_fibre(c)] = by_chapter.get(materials.chapter_fibre(c), 0.0) + p
             by_fibre[c] = by_fibre.get(c, 0.0) + p
         best = max(by_chapter.items(), key=lambda kv: (kv[1], _CHAPTER_ORDER.get(kv[0], 0)))
         rest = 100.0 - sum(by_chapter.values())
-        unshared = {_chapter_class(c) for c in named} - set(by_chapter)
+        unshared = {materials.chapter_fibre(c) for c in named} - set(by_chapter)
         said = ", ".join(f"{p:g}% {c.replace('_', '-')}" for c, p in shares)
         if unshared and rest >= best[1]:
             return None, f"{said} and {', '.join(sorted(unshared))} without a figure: no fibre predominates for sure"
@@ -272,7 +269,7 @@ def chief_fibre(text: str) -> tuple[str | None, str]:
             else "predominates by weight (section XI note 2)")
     if not named:
         return None, ""
-    chapters = {_chapter_class(c) for c in named}
+    chapters = {materials.chapter_fibre(c) for c in named}
     if len(chapters) > 1:
         return None, f"{', '.join(c.replace('_', '-') for c in named)} without percentages: no fibre is known to predominate"
     (only,) = chapters

@@ -230,7 +230,7 @@ def shares(text: str) -> list[tuple[str, float]]:
 
 
 # --- the text's material, at the two levels -----------------------------------------------------
-def _chapter_fibre(c: str) -> str:
+def chapter_fibre(c: str) -> str:
     """The class a fibre is counted under at chapter level: chapters 54 and 55 take synthetic and
     artificial fibres alike (section XI note 2(B)), so their shares add up as man-made."""
     return "man_made" if "man_made" in ancestors(c) else c
@@ -249,11 +249,11 @@ def material_mask(text: str, chief_fibre: bool = True) -> int:
         total: dict[str, float] = {}
         for c, pct in shares(text):
             if c in FIBRES:
-                total[_chapter_fibre(c)] = total.get(_chapter_fibre(c), 0.0) + pct
+                total[chapter_fibre(c)] = total.get(chapter_fibre(c), 0.0) + pct
         if len(total) > 1:
             best = max(total.values())
             for c in classes:
-                if c in FIBRES and total.get(_chapter_fibre(c), 0.0) < best:
+                if c in FIBRES and total.get(chapter_fibre(c), 0.0) < best:
                     mask &= ~BIT[c]
     return mask
 
