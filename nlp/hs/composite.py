@@ -140,29 +140,35 @@ def components_to_hint(text: str) -> list[str]:
     """The components ``apply_to_hints`` would hint for ``text`` (none when the set is named).
 
     Why: the hinter hints the components of all set texts of a block in one call (one encoder
-    batch and one ranking pass) and hands each text its share as ``component_hints``, instead of
-    one small ``hint()`` call per set text.
+    batch and one ranking pass) and hands each text its components with their hints as
+    ``component_hints``, instead of one small ``hint()`` call per set text.
     """
     return [] if named_set(text) is not None else set_components(text)
 
 
 def apply_to_hints(text: str, hints: list[dict], cands, conf, hinter, register: str = "firm",
-                   top: int = RULE_TOP, component_hints: list[list[dict]] | None = None) -> list[dict]:
+                   top: int = RULE_TOP,
+                   component_hints: list[tuple[str, list[dict]]] | None = None) -> list[dict]:
     """Bring the heading a set's components say into the first ``top`` hints (method ``gir-3b``).
 
     ``cands``/``conf``: the ranker's candidates and probabilities for this text; ``hinter``: hints
     the components (same ``register``) and gives ``index`` and ``_hint``. Returns ``hints`` itself
     when the text is no set, lists fewer than two components, the reading is not plain, or the
-    heading is already among the first ``top``. ``component_hints``: the components' hints when
-    the caller has them (``components_to_hint``, hinted in one batch), else they are hinted here.
+    heading is already among the first ``top``. ``component_hints``: (component, its hints) for
+    each of ``components_to_hint(text)`` when the caller has read and hinted them (in one batch),
+    else the text is read and its components hinted here.
     """
     if not hints or top <= 0 or any(x["method"] == "code-in-text" for x in hints):
         return hints
-    said = named_set(text)
-    comps = set_components(text)
+    if component_hints is None:
+        said = named_set(text)
+        comps = [] if said is not None else set_components(text)  # a named set needs no components
+        per = hinter.hint(comps, top=1, register=register) if comps else []
+    else:
+        comps, per = [c for c, _ in component_hints], [h for _, h in component_hints]
+        said = None if comps else named_set(text)
     listed, hs6 = "", None
-    if said is None and comps:
-        per = component_hints if component_hints is not None else hinter.hint(comps, top=1, register=register)
+    if comps:
         if all(per):
             codes = [p[0]["hs4"] for p in per]
             said = set_heading(codes)

@@ -109,7 +109,7 @@ class Hinter:
         per = self.hint(flat, top=1, register=register) if flat else []
         comp_hints, at = [], 0
         for cs in comps:
-            comp_hints.append(per[at:at + len(cs)])
+            comp_hints.append(list(zip(cs, per[at:at + len(cs)])))
             at += len(cs)
         for i, text, c, conf, ch in zip(todo, model_texts, cands, confs, comp_hints):
             known = self.index.knows_a_word(text)
