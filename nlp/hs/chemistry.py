@@ -630,7 +630,7 @@ def organic_heading(words: list[str]) -> tuple[str | None, tuple[str, ...]]:
             acid = _ORGANIC_ANIONS[f]
     has_acid = acid is not None or (("acid" in tags or "polyacid" in tags)
                                     and re.search(r"\b(?:acids?|anhydrides?|esters?)\b|oate\b|ate\b", joined))
-    if "sulfo" in tags and re.search(r"sulfonic acid", joined.replace("sulph", "sulf")) and not re.search(r"(?:oic|carboxylic) acid", joined):
+    if "sulfo" in tags and re.search(r"sulfonic acid", _us_spelling(joined)) and not re.search(r"(?:oic|carboxylic) acid", joined):
         has_acid = bool(acid)  # a sulphonic acid is a sulphonated derivative (2904), not 2915
     other_o = tags & {"oh", "oxo", "ether", "aldehyde", "ketone"} or phenol
     if has_acid:

@@ -50,6 +50,7 @@ import numpy as np
 from .materials import main_material, subheading_rule
 from .materials import subheading_agreement as material_agreement
 from .nomenclature import DATA_DIR
+from .parts import parts_cue
 from .quantities import agreement as number_agreement
 from .quantities import read_bounds, read_quantities
 
@@ -146,8 +147,6 @@ _NOT_PARTS_SUB = re.compile(r"\b(?:excluding|other than|not)\s+(?:\w+\s+){0,3}pa
 
 
 def _part_cue(text: str) -> float:
-    from .parts import parts_cue
-
     cue = parts_cue(text)
     return 0.0 if cue is None else (1.0 if cue.explicit else 0.5)
 
