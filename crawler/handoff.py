@@ -63,6 +63,7 @@ from collections import Counter
 from pathlib import Path
 
 from crawler.base import READ_TIMEOUT, keep_alarm_handler
+from crawler.spawn import spawn_context, stopped
 from crawler.store import ListingStore
 
 log = logging.getLogger(__name__)
@@ -237,15 +238,6 @@ def _worker_main(pages, acks, spec: dict, db_path: str, inherited, current=None,
         pass
     finally:
         store.close()
-
-
-def _stopped(pid: int) -> bool:
-    """Whether a process is stopped by a signal or a tracer (Linux ``/proc``; False elsewhere)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat[stat.rfind(")") + 2:][:1] in ("T", "t")
 
 
 PIPE_BYTES = 1 << 20  # Linux's default ceiling for an unprivileged pipe (fs.pipe-max-size)
@@ -507,7 +499,7 @@ class PageHandoff:
         from crawler.base import READ_TIMEOUT_PROBLEM
 
         reading, seq = worker.reading(now)
-        if reading <= self.read_timeout + self.read_grace or seq not in worker.unacked or _stopped(worker.proc.pid):
+        if reading <= self.read_timeout + self.read_grace or seq not in worker.unacked or stopped(worker.proc.pid):
             return False
         url = decode_page(worker.unacked[seq])[1]["url"]
         log.warning("page worker %s still reading %s after %.0f s (limit %g s, PAGE_READ_TIMEOUT): killing it (SIGKILL); "
@@ -585,8 +577,6 @@ class PageHandoff:
         """
         self.restarted += 1
         try:
-            from crawler.spawn import spawn_context
-
             fresh = _Worker(spawn_context(), self.spec, self.db_path, [], self.read_timeout)
         except Exception:
             log.exception("could not start a fresh page worker: the crawl process reads the pages to come")

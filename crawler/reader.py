@@ -35,6 +35,7 @@ from collections import Counter
 
 from crawler.base import (READ_TIMEOUT_PROBLEM, _read_safely, failed_page, keep_alarm_handler, read_error_problem,
                           read_page)
+from crawler.spawn import spawn_context, stopped
 
 log = logging.getLogger(__name__)
 
@@ -70,12 +71,6 @@ def _reader_main(conn, inherited, read_timeout: float, log_level: int | None) ->
             conn.send_bytes(pickle.dumps((result["rows"], dict(result["counts"])), protocol=pickle.HIGHEST_PROTOCOL))
     except (EOFError, BrokenPipeError):
         pass
-
-
-def _stopped(pid: int) -> bool:
-    from crawler.handoff import _stopped as stopped
-
-    return stopped(pid)
 
 
 class PageReader:
@@ -127,8 +122,6 @@ class PageReader:
             return True
         if self.in_process:
             return False
-        from crawler.spawn import spawn_context
-
         try:
             self._start(spawn_context())
             return True
@@ -165,7 +158,7 @@ class PageReader:
             gap, last = now - last, now
             # Time the crawl process did not run (the whole group stopped), or the reader was
             # stopped by a signal (SIGSTOP, a debugger), is not time spent reading the page.
-            if gap < PAUSE_GAP and not _stopped(self.proc.pid):
+            if gap < PAUSE_GAP and not stopped(self.proc.pid):
                 spent += gap
             if not self.proc.is_alive():
                 return self._lost(page, spec, fetched_at)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import threading
 from multiprocessing import context, popen_spawn_posix, spawn
+from pathlib import Path
 
 _MAIN_KEYS = ("init_main_from_path", "init_main_from_name")
 _launching = threading.Lock()
@@ -61,3 +62,13 @@ _CONTEXT = _Context()
 def spawn_context() -> context.SpawnContext:
     """The ``spawn`` context to start crawl helpers with (``get_start_method()`` is ``"spawn"``)."""
     return _CONTEXT
+
+
+def stopped(pid: int) -> bool:
+    """Whether a process is stopped by a signal or a tracer (Linux ``/proc``; False elsewhere): a
+    helper that is stopped is not hung, so its time stopped is not held against a page."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2:][:1] in ("T", "t")
