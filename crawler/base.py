@@ -677,8 +677,15 @@ def page_handoff(spider):
 
 
 def read_timeout(settings) -> float:
-    """``PAGE_READ_TIMEOUT`` in seconds (0: no limit); a negative value is refused."""
-    seconds = settings.getfloat("PAGE_READ_TIMEOUT", READ_TIMEOUT)
+    """``PAGE_READ_TIMEOUT`` in seconds (0: no limit), from the crawl's settings."""
+    return checked_read_timeout(settings.getfloat("PAGE_READ_TIMEOUT", READ_TIMEOUT))
+
+
+def checked_read_timeout(seconds) -> float:
+    """``seconds`` as a page-reading time limit, or a clear error: one check, shared by the
+    settings reader, the page workers and the page reader, so all three refuse the same values
+    with the same words (a negative limit would make every page time out at once)."""
+    seconds = float(seconds)
     if seconds < 0:
         raise ValueError(f"PAGE_READ_TIMEOUT must be 0 (off) or a number of seconds, not {seconds!r}")
     return seconds

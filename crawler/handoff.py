@@ -62,7 +62,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from crawler.base import READ_TIMEOUT, keep_alarm_handler
+from crawler.base import READ_TIMEOUT, checked_read_timeout, keep_alarm_handler
 from crawler.spawn import spawn_context, stopped
 from crawler.store import ListingStore
 
@@ -326,14 +326,12 @@ class PageHandoff:
                  read_timeout: float = READ_TIMEOUT, restarts: int = RESTARTS, isolate: bool = True):
         if stall_timeout < 0:
             raise ValueError(f"PAGE_WORKER_STALL_TIMEOUT must be 0 (off) or a number of seconds, not {stall_timeout!r}")
-        if read_timeout < 0:
-            raise ValueError(f"PAGE_READ_TIMEOUT must be 0 (off) or a number of seconds, not {read_timeout!r}")
         if not isinstance(restarts, int) or restarts < 0:
             raise ValueError(f"PAGE_WORKER_RESTARTS must be 0 (never) or a number of workers, not {restarts!r}")
         ctx = multiprocessing.get_context("fork")
         self.spec, self.db_path, self.stats = spec, str(db_path), stats
         self.stall_timeout = float(stall_timeout)
-        self.read_timeout = float(read_timeout)
+        self.read_timeout = checked_read_timeout(read_timeout)
         # The worker's own alarm fires at the limit, then once a second; a worker still on the
         # page this much later is not coming back.
         self.read_grace = max(1.0, self.read_timeout / 2)

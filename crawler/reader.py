@@ -33,8 +33,8 @@ import signal
 import time
 from collections import Counter
 
-from crawler.base import (READ_TIMEOUT_PROBLEM, _read_safely, failed_page, keep_alarm_handler, read_error_problem,
-                          read_page)
+from crawler.base import (READ_TIMEOUT_PROBLEM, _read_safely, checked_read_timeout, failed_page, keep_alarm_handler,
+                          read_error_problem, read_page)
 from crawler.spawn import spawn_context, stopped
 
 log = logging.getLogger(__name__)
@@ -82,9 +82,7 @@ class PageReader:
     """
 
     def __init__(self, read_timeout: float, method: str = "spawn"):
-        if read_timeout < 0:
-            raise ValueError(f"PAGE_READ_TIMEOUT must be 0 (off) or a number of seconds, not {read_timeout!r}")
-        self.read_timeout = float(read_timeout)
+        self.read_timeout = checked_read_timeout(read_timeout)
         self.grace = max(1.0, self.read_timeout / 2)  # the reader's own alarm fires first, then each second
         self.proc = self.conn = None
         self.in_process = False  # no reader could be started: pages are read here, alarm only

@@ -267,9 +267,20 @@ def test_in_process_reading_is_bounded_too(tmp_path):
     _check_failed(_failed_row(tmp_path / "work.db", url))
 
 
-def test_a_negative_read_timeout_is_refused(tmp_path):
-    with pytest.raises(ValueError, match="PAGE_READ_TIMEOUT"):
-        PageHandoff(SPEC, tmp_path / "work.db", Stats(), workers=0, read_timeout=-1)
+def test_a_negative_read_timeout_is_refused_alike_by_settings_workers_and_reader(tmp_path):
+    from scrapy.settings import Settings
+
+    from crawler.base import read_timeout
+    from crawler.reader import PageReader
+
+    said = []
+    for make in (lambda: PageHandoff(SPEC, tmp_path / "work.db", Stats(), workers=0, read_timeout=-1),
+                 lambda: PageReader(-1),
+                 lambda: read_timeout(Settings({"PAGE_READ_TIMEOUT": -1}))):
+        with pytest.raises(ValueError, match="PAGE_READ_TIMEOUT") as e:
+            make()
+        said.append(str(e.value))
+    assert len(set(said)) == 1, said
 
 
 # --- under a real crawl ---------------------------------------------------------------------------
