@@ -142,3 +142,68 @@ def test_gate_on_grade_joins(a, s1, word, s2, s3, b, tail):
     text = f"{a}{s1}{word}{s2}grade{s3}{b}{tail}"
     if _acts(text):
         assert may_name_chemical(text), text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="aZ9α-(),'[]{}′+ ;./#é_", max_size=40))
+def test_letter_tokens_are_the_reader_tokens_that_hold_a_letter(text):
+    """The gate looks up only these: the same tokens as the reader's, less the letterless ones."""
+    import re
+
+    plain = [t for t in chemistry._TOKEN.findall(text) if re.search("[A-Za-zα-ω]", t)]
+    assert chemistry._LETTER_TOKEN.findall(text) == plain
+    for t in chemistry._TOKEN.findall(text):
+        if t not in plain:
+            assert not chemistry._token_may_name(t)
+
+
+def _plain_flatten(word: str) -> str:
+    import re
+
+    w = chemistry._us_spelling(word)
+    w = re.sub(r"\((?:[rsez+\-±]|\d+[rsez]?(?:,\d+[rsez]?)*)\)-?", "", w)
+    w = chemistry._LOCANT.sub("", w)
+    return re.sub(r"[\[\]\(\)\{\}'′,\-\s]|\d", "", w)
+
+
+def _plain_segment(word: str):
+    """``segment`` without the stop at pieces that begin no morpheme."""
+    w = _plain_flatten(word)
+    if len(w) > 5 and w.endswith("s") and not w.endswith(("ss", "us", "is")) and w not in chemistry._MORPHEMES:
+        single = _plain_segment(word[:-1])
+        if single is not None:
+            return single
+    n = len(w)
+    if n < 4 or not w.isalpha():
+        return None
+    best = [None] * (n + 1)
+    best[0] = (0, ())
+    for i in range(n):
+        if best[i] is None:
+            continue
+        cost, parts = best[i]
+        for j in range(i + 1, min(n, i + chemistry._MAX_MORPHEME) + 1):
+            piece = w[i:j]
+            if piece in chemistry._MORPHEMES:
+                c = cost + (3 if chemistry._MORPHEMES[piece][0] == "filler" else 1)
+                if best[j] is None or c < best[j][0]:
+                    best[j] = (c, parts + (piece,))
+    if best[n] is None:
+        return None
+    parts = best[n][1]
+    return parts if chemistry._well_formed(parts, [chemistry._MORPHEMES[p] for p in parts]) else None
+
+
+def test_fast_word_tests_equal_the_plain_ones():
+    """The word tests' shortcuts (letters-only flatten, no formula without a capital, the split's
+    stop) give the same answers as the plain forms on every corpus and chemical-names word."""
+    from nlp.hs.corpus import load_corpus
+
+    words = {t.strip("(),;:.'[]") for r in load_corpus() for t in chemistry._TOKEN.findall(r["text"])}
+    words |= {t.strip("(),;:.'[]") for x in _chem_name_texts() for t in chemistry._TOKEN.findall(x)}
+    words |= {"Li2CO3", "NaCl", "HCl", "KMnO4", "Mg(OH)2", "(2R,3S)-butanediol", "sulphonyl", "ALUMINIUM"}
+    words.discard("")
+    for w in sorted(words):
+        assert chemistry._flatten(w) == _plain_flatten(w), w
+        assert chemistry.segment(w) == _plain_segment(w), w
+    assert all(k != k.lower() for k in chemistry.FORMULAS)  # the capital-letter shortcut's premise

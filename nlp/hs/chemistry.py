@@ -193,6 +193,9 @@ _add(("sulfonamide",), "sulfonamide", "sulfonamido", "sulfamoyl", "sulfamide", "
 _add(("filler",), "yl", "ylidene", "ylene", "o", "a", "ium")  # linking vowels ("benz-o-triazole")
 
 _MAX_MORPHEME = max(len(m) for m in _MORPHEMES)
+# Every beginning of a morpheme: the split stops lengthening a piece as soon as it begins none
+# (most words leave the table after two or three letters; the pieces tried are the same).
+_MORPHEME_STARTS = frozenset(m[:k] for m in _MORPHEMES for k in range(1, len(m) + 1))
 
 # Trivial names (whole words, or the head word of a two-word name) with their heading; these are
 # read before any morpheme split. Codes written out here are HS 2022 headings (checked by tests).
@@ -424,6 +427,8 @@ def formula_heading(token: str) -> str | None:
     Case matters (a formula is not an upper-case acronym): the token must split into element
     symbols, start with a metal (or NH4), and the rest must be one known anion group.
     """
+    if token.islower():  # no capital letter: every formula (and every key of FORMULAS) has one
+        return None
     token = token.strip()
     if token in FORMULAS:
         return FORMULAS[token]
@@ -509,6 +514,8 @@ def _us_spelling(word: str) -> str:
 
 def _flatten(word: str) -> str:
     """A chemical word without locants, stereo marks, brackets and hyphens, in US spelling."""
+    if word.isalpha():  # nothing below can match in a word of letters only (each needs a mark or digit)
+        return _us_spelling(word)
     w = _us_spelling(word)
     w = re.sub(r"\((?:[rsez+\-±]|\d+[rsez]?(?:,\d+[rsez]?)*)\)-?", "", w)   # (E)-, (2R,3S)-
     w = _LOCANT.sub("", w)
@@ -539,6 +546,8 @@ def segment(word: str) -> tuple[str, ...] | None:
         cost, parts = best[i]
         for j in range(i + 1, min(n, i + _MAX_MORPHEME) + 1):
             piece = w[i:j]
+            if piece not in _MORPHEME_STARTS:
+                break  # no longer piece from i is a morpheme either
             if piece in _MORPHEMES:
                 c = cost + (3 if _MORPHEMES[piece][0] == "filler" else 1)
                 if best[j] is None or c < best[j][0]:
@@ -855,7 +864,7 @@ def _is_chem_word(bare: str, low: str) -> bool:
     return (formula_heading(bare) is not None or low in _JOIN_WORDS or low in TRIVIAL or low in _TRIVIAL_FIRST or low in CATIONS or low in ANIONS
             or low in _ORGANIC_ANIONS or low in ELEMENTS or low in INORGANIC_ACIDS
             or (low.endswith("s") and low[:-1] in ANIONS)
-            or _flatten(bare) in ACID_STEMS or bool(re.fullmatch(r"\w*hydrates?", low))
+            or _flatten(bare) in ACID_STEMS or ("hydrate" in low and bool(re.fullmatch(r"\w*hydrates?", low)))
             or segment(bare) is not None or bool(_ANTIBIOTIC_STEM.match(low)))
 
 
@@ -1049,6 +1058,12 @@ def read(text: str) -> ChemReading:
 
 # --- the gate before the reader ----------------------------------------------------------------
 _WORD_CHAR = re.compile(r"\w")
+# The ``_TOKEN`` matches that hold a letter, and only those: a run of the token's other
+# characters (digits, brackets, marks) may lead, the rest is any token character. A token with no
+# letter is never a chemical word, nor is any prefix of it (every word list and morpheme is made
+# of letters, and ``segment`` drops digits and marks), so the gate never looks such tokens up:
+# each text's own numbers ("#412", "25 kg") would otherwise be a fresh cache entry every time.
+_LETTER_TOKEN = re.compile(r"[0-9\[\]\(\)\{\}',′+\-]*[A-Za-zα-ω][A-Za-z0-9α-ω\[\]\(\)\{\}',′+\-]*")
 _GRADE_IN_TEXT = re.compile(r"grade", re.I)
 
 
@@ -1063,8 +1078,9 @@ def _token_may_name(tok: str) -> bool:
     ("..., a triazine herbicide") is a substring ending before ",", "(" or ")" (so ``tok[:j]``
     where ``tok[j]`` is one of those). Every such prefix is tested too.
     """
-    cuts = [j for j in range(1, len(tok))
-            if tok[j] in ",()" or (_WORD_CHAR.match(tok[j]) and not _WORD_CHAR.match(tok[j - 1]))]
+    cuts = [] if tok.isalnum() else [  # letters and digits only: no mark to cut at
+        j for j in range(1, len(tok))
+        if tok[j] in ",()" or (_WORD_CHAR.match(tok[j]) and not _WORD_CHAR.match(tok[j - 1]))]
     for piece in [tok] + [tok[:j] for j in cuts]:
         bare = piece.strip("(),;:.'[]")
         if bare and _is_chem_word(bare, _norm(bare)):
@@ -1088,7 +1104,7 @@ def may_name_chemical(text: str) -> bool:
     taken from ``text[:2000]``: without "grade" in the text the zone is a prefix of it (the "w/"
     and head-end cuts only shorten it) and an apposition a substring starting at a token, so each
     token the reader sees is a token of ``text[:2000]`` or one of the prefixes
-    ``_token_may_name`` tests. "<word> grade" is replaced by "," before the zone is cut
+    ``_token_may_name`` tests (only tokens holding a letter are looked up, ``_LETTER_TOKEN``). "<word> grade" is replaced by "," before the zone is cut
     (``_zone_text``), which can join pieces of two tokens into a new one ("eth-food grade-anol"
     -> "eth-,-anol"); so when "grade" is in the text (any case; the replacement needs it) the
     tokens of ``_zone_text`` are tested as well, the zone being a prefix of that text.
@@ -1098,9 +1114,9 @@ def may_name_chemical(text: str) -> bool:
     if not text:
         return False
     text = text[:2000]
-    if any(_token_may_name(tok) for tok in _TOKEN.findall(text)):
+    if any(map(_token_may_name, _LETTER_TOKEN.findall(text))):
         return True
-    return bool(_GRADE_IN_TEXT.search(text)) and any(_token_may_name(tok) for tok in _TOKEN.findall(_zone_text(text)))
+    return bool(_GRADE_IN_TEXT.search(text)) and any(map(_token_may_name, _LETTER_TOKEN.findall(_zone_text(text))))
 
 
 def implied_heading(text: str) -> str | None:
