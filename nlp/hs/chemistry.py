@@ -193,6 +193,9 @@ _add(("sulfonamide",), "sulfonamide", "sulfonamido", "sulfamoyl", "sulfamide", "
 _add(("filler",), "yl", "ylidene", "ylene", "o", "a", "ium")  # linking vowels ("benz-o-triazole")
 
 _MAX_MORPHEME = max(len(m) for m in _MORPHEMES)
+# Every beginning of a morpheme: the split stops lengthening a piece as soon as it begins none
+# (most words leave the table after two or three letters; the pieces tried are the same).
+_MORPHEME_STARTS = frozenset(m[:k] for m in _MORPHEMES for k in range(1, len(m) + 1))
 
 # Trivial names (whole words, or the head word of a two-word name) with their heading; these are
 # read before any morpheme split. Codes written out here are HS 2022 headings (checked by tests).
@@ -424,6 +427,8 @@ def formula_heading(token: str) -> str | None:
     Case matters (a formula is not an upper-case acronym): the token must split into element
     symbols, start with a metal (or NH4), and the rest must be one known anion group.
     """
+    if token.islower():  # no capital letter: every formula (and every key of FORMULAS) has one
+        return None
     token = token.strip()
     if token in FORMULAS:
         return FORMULAS[token]
@@ -509,6 +514,8 @@ def _us_spelling(word: str) -> str:
 
 def _flatten(word: str) -> str:
     """A chemical word without locants, stereo marks, brackets and hyphens, in US spelling."""
+    if word.isalpha():  # nothing below can match in a word of letters only (each needs a mark or digit)
+        return _us_spelling(word)
     w = _us_spelling(word)
     w = re.sub(r"\((?:[rsez+\-±]|\d+[rsez]?(?:,\d+[rsez]?)*)\)-?", "", w)   # (E)-, (2R,3S)-
     w = _LOCANT.sub("", w)
@@ -539,6 +546,8 @@ def segment(word: str) -> tuple[str, ...] | None:
         cost, parts = best[i]
         for j in range(i + 1, min(n, i + _MAX_MORPHEME) + 1):
             piece = w[i:j]
+            if piece not in _MORPHEME_STARTS:
+                break  # no longer piece from i is a morpheme either
             if piece in _MORPHEMES:
                 c = cost + (3 if _MORPHEMES[piece][0] == "filler" else 1)
                 if best[j] is None or c < best[j][0]:
@@ -786,10 +795,15 @@ def _head_zone(text: str) -> str:
     "w/" also ends it, and "<word> grade" is dropped ("pigment grade" is a grade, not a noun
     the name modifies).
     """
-    text = re.sub(r"\bw/.*", "", text, flags=re.I | re.S)
-    text = re.sub(r"\b[a-z]+[ -]grade\b", ",", text, flags=re.I)
+    text = _zone_text(text)
     m = _HEAD_END.search(text)
     return text[: m.start()] if m and m.start() > 0 else text
+
+
+def _zone_text(text: str) -> str:
+    """The text the head zone is cut from: no "w/ ..." tail, "<word> grade" replaced by ","."""
+    text = re.sub(r"\bw/.*", "", text, flags=re.I | re.S)
+    return re.sub(r"\b[a-z]+[ -]grade\b", ",", text, flags=re.I)
 
 
 def _organic_salt_or_ester(words: list[str]) -> tuple[str | None, str]:
@@ -850,7 +864,7 @@ def _is_chem_word(bare: str, low: str) -> bool:
     return (formula_heading(bare) is not None or low in _JOIN_WORDS or low in TRIVIAL or low in _TRIVIAL_FIRST or low in CATIONS or low in ANIONS
             or low in _ORGANIC_ANIONS or low in ELEMENTS or low in INORGANIC_ACIDS
             or (low.endswith("s") and low[:-1] in ANIONS)
-            or _flatten(bare) in ACID_STEMS or bool(re.fullmatch(r"\w*hydrates?", low))
+            or _flatten(bare) in ACID_STEMS or ("hydrate" in low and bool(re.fullmatch(r"\w*hydrates?", low)))
             or segment(bare) is not None or bool(_ANTIBIOTIC_STEM.match(low)))
 
 
@@ -1042,6 +1056,69 @@ def read(text: str) -> ChemReading:
                        cas=cas, why=why, compound=compound)
 
 
+# --- the gate before the reader ----------------------------------------------------------------
+_WORD_CHAR = re.compile(r"\w")
+# The ``_TOKEN`` matches that hold a letter, and only those: a run of the token's other
+# characters (digits, brackets, marks) may lead, the rest is any token character. A token with no
+# letter is never a chemical word, nor is any prefix of it (every word list and morpheme is made
+# of letters, and ``segment`` drops digits and marks), so the gate never looks such tokens up:
+# each text's own numbers ("#412", "25 kg") would otherwise be a fresh cache entry every time.
+_LETTER_TOKEN = re.compile(r"[0-9\[\]\(\)\{\}',′+\-]*[A-Za-zα-ω][A-Za-z0-9α-ω\[\]\(\)\{\}',′+\-]*")
+_GRADE_IN_TEXT = re.compile(r"grade", re.I)
+
+
+@lru_cache(maxsize=65536)  # tokens recur across texts; the answer is pure in the token
+def _token_may_name(tok: str) -> bool:
+    """True when ``tok`` (a ``_TOKEN`` match of the whole text), or a piece of it the reader may
+    see instead, is a chemical word (``_is_chem_word``, the reader's own test).
+
+    The reader tokenises a part of the text, not the text: the head zone is a prefix cut at a word
+    boundary before "with", "for", "w/" ... (so its last token can be ``tok[:j]`` where ``tok[j]``
+    is a word character and ``tok[j-1]`` is not: "methyl-" of "methyl-for"), and an apposition
+    ("..., a triazine herbicide") is a substring ending before ",", "(" or ")" (so ``tok[:j]``
+    where ``tok[j]`` is one of those). Every such prefix is tested too.
+    """
+    cuts = [] if tok.isalnum() else [  # letters and digits only: no mark to cut at
+        j for j in range(1, len(tok))
+        if tok[j] in ",()" or (_WORD_CHAR.match(tok[j]) and not _WORD_CHAR.match(tok[j - 1]))]
+    for piece in [tok] + [tok[:j] for j in cuts]:
+        bare = piece.strip("(),;:.'[]")
+        if bare and _is_chem_word(bare, _norm(bare)):
+            return True
+    return False
+
+
+def may_name_chemical(text: str) -> bool:
+    """False only when ``read(text)`` cannot give a heading: a cheap gate before the reader.
+
+    Why: about 85% of firm descriptions hold no chemical word at all, and the reader's regular
+    expressions and word loops cost ~45-60 ms per 1,000 texts on the hint path (docs/nlp.md,
+    "Speed"); this test costs a tokenisation and a cached lookup per token.
+
+    Why it is sound (it never says False for a text the reader acts on): ``read`` gives a heading
+    only from ``_read_name`` on a run that ``_name_words`` returns, for the head zone or for an
+    apposition (the CAS and "mixture of" paths give no heading). Every word of such a run is a
+    chemical word (``_is_chem_word``), a grade word, or a vitamin letter after "vitamin" (itself a
+    chemical word), and a run of grade words alone is dropped; so some token the reader sees is a
+    chemical word. Those tokens are ``_TOKEN`` matches of the zone or of an apposition, both
+    taken from ``text[:2000]``: without "grade" in the text the zone is a prefix of it (the "w/"
+    and head-end cuts only shorten it) and an apposition a substring starting at a token, so each
+    token the reader sees is a token of ``text[:2000]`` or one of the prefixes
+    ``_token_may_name`` tests (only tokens holding a letter are looked up, ``_LETTER_TOKEN``). "<word> grade" is replaced by "," before the zone is cut
+    (``_zone_text``), which can join pieces of two tokens into a new one ("eth-food grade-anol"
+    -> "eth-,-anol"); so when "grade" is in the text (any case; the replacement needs it) the
+    tokens of ``_zone_text`` are tested as well, the zone being a prefix of that text.
+    The equivalence is tested on the corpus, the lexicon, the chemical-names file, the CBP
+    validation and dev texts and generated edge cases (tests/test_hs_chemistry_gate.py).
+    """
+    if not text:
+        return False
+    text = text[:2000]
+    if any(map(_token_may_name, _LETTER_TOKEN.findall(text))):
+        return True
+    return bool(_GRADE_IN_TEXT.search(text)) and any(map(_token_may_name, _LETTER_TOKEN.findall(_zone_text(text))))
+
+
 def implied_heading(text: str) -> str | None:
     """The heading a text's chemical name implies, or None."""
     return read(text).heading
@@ -1150,6 +1227,8 @@ def apply_to_hints(text: str, hints: list[dict], cands, conf, hinter, top: int =
     gives ``index`` and ``_hint``. Returns a new list; non-chemical texts get ``hints`` back.
     """
     if not hints or top <= 0 or any(x["method"] == "code-in-text" for x in hints):
+        return hints
+    if not may_name_chemical(text):  # no word the reader could start a name with: it reads nothing
         return hints
     r = read(text)
     if not r.heading or not r.name:

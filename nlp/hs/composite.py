@@ -141,8 +141,12 @@ def components_to_hint(text: str) -> list[str]:
 
     Why: the hinter hints the components of all set texts of a block in one call (one encoder
     batch and one ranking pass) and hands each text its components with their hints as
-    ``component_hints``, instead of one small ``hint()`` call per set text.
+    ``component_hints``, instead of one small ``hint()`` call per set text. A text without a set
+    word (most texts) is answered by one search, not the two that ``named_set`` and
+    ``set_components`` would each make: both need the word.
     """
+    if not text or not _SET_WORD.search(text):
+        return []
     return [] if named_set(text) is not None else set_components(text)
 
 
