@@ -56,7 +56,8 @@ from .quantities import read_bounds, read_quantities
 
 PICKER_FILE = DATA_DIR / "subheading.json"
 BASE_FEATURES = ["enc", "enc_gap", "tfidf", "tfidf_gap", "vote", "vote_share", "knn_max", "knn_gap",
-                 "lex", "residual", "res_sib", "num", "hknn", "hknn_gap", "prior", "mat", "hknn_mat", "part"]
+                 "lex", "residual", "res_sib", "num", "hknn", "hknn_gap", "prior", "mat", "hknn_mat", "part",
+                 "own_words", "sib_words", "excl_words", "poly"]
 # The model reads the features and all their pairwise products (as the heading ranker does): a
 # vote is worth more when its neighbour is close, a residual when no specific sibling matches.
 FEATURES = BASE_FEATURES + [f"{a}*{b}" for i, a in enumerate(BASE_FEATURES) for b in BASE_FEATURES[i + 1:]]
@@ -96,7 +97,7 @@ _NEC = re.compile(r"n\.e\.[cs]|not elsewhere (?:specified|included)", re.I)
 _POLY_ABBREV = {"pe": "polyethylene", "hdpe": "polyethylene", "ldpe": "polyethylene",
                 "lldpe": "polyethylene", "pp": "polypropylene", "ps": "polystyrene", "eps": "polystyrene",
                 "hips": "polystyrene", "pvc": "polyvinyl chloride", "pvdc": "polyvinylidene chloride",
-                "pvac": "polyvinyl acetate"}
+                "pvac": "polyvinyl acetate", "pet": "polyethylene terephthalate"}
 _POLY_ABBREV_RE = re.compile(r"\b(" + "|".join(_POLY_ABBREV) + r")\b(?!-)", re.I)
 
 
@@ -151,6 +152,134 @@ def _part_cue(text: str) -> float:
     return 0.0 if cue is None else (1.0 if cue.explicit else 0.5)
 
 
+# --- the siblings' own words ------------------------------------------------------------------
+# A subheading is told from its siblings by a few words of its own text ("personal", "safety or
+# relief", "for oleohydraulic ... transmissions"); the words all or most siblings share (the
+# heading's) say nothing, and the words of an exclusion ("other than personal, conveyor or
+# constant weight scales", "not combined with sound recording") speak *against* it. TF-IDF reads
+# the whole text, exclusions included, so "personal weighing scale" matched the one subheading
+# that excludes personal scales. Three features read the nomenclature's texts that way:
+# ``own_words`` (the text's words among the subheading's distinctive words, each weighted by how
+# few siblings use it), ``sib_words`` (the best any *other* sibling scores so: a residual
+# "Other" should win when no sibling's words are present) and ``excl_words`` (the text's words
+# among those the subheading excludes). ``poly``: the polymer the text names against the one a
+# chapter 39 subheading names ("of polymers of ethylene", "of polyesters").
+_EXCLUSION = re.compile(r"\b(?:(other than|excluding|except)|not(?!\s+(?:exceeding|over|more|less|elsewhere|\d)))\s+([^;()]*)", re.I)
+_NOISE_WORDS = {"nec", "n", "e", "c", "other", "heading", "subheading", "chapter", "item", "no", "thereof",
+                "whether", "kind", "used", "article", "like", "similar"}
+_POLY_CLASS = {"polyester": "polyester", "terephthalate": "polyester", "polyamide": "polyamide",
+               "nylon": "polyamide", "polycarbonate": "polycarbonate", "polyurethane": "polyurethane",
+               "acrylic": "acrylic", "polyacetal": "polyacetal", "polyether": "polyether",
+               "epoxide": "epoxide", "epoxy": "epoxide", "vinylidene": "vinylidene",
+               "polyvinylidene": "vinylidene", "polytetrafluoroethylene": "tetrafluoroethylene", "ptfe": "tetrafluoroethylene", "silicone": "silicone", "cellulose": "cellulose"}
+
+
+def _content(text: str) -> set[str]:
+    from .retrieval import STOP_WORDS
+
+    stop = _stop_set(tuple(STOP_WORDS))
+    return {w for w in _picker_norm(text).replace("-", " ").split() if len(w) > 2 and not w.isdigit() and w not in stop
+            and w not in _NOISE_WORDS}
+
+
+@lru_cache(maxsize=1)
+def _stop_set(words: tuple) -> frozenset:
+    return frozenset(words)
+
+
+def split_exclusions(description: str) -> tuple[str, str]:
+    """(what the text names, what it excludes): the exclusion clauses of a subheading text cut out.
+
+    "other than / excluding / except" run over their list ("other than personal, conveyor or
+    constant weight scales") to the comma after its "and/or" item or to a ";" / bracket; "not"
+    to the next comma ("not cut in pieces, frozen": "frozen" is named). "not exceeding" and
+    "not elsewhere specified" are bounds and residual marks, not exclusions.
+    """
+    kept, out, at = [], [], 0
+    for m in _EXCLUSION.finditer(description):
+        if m.start() < at:
+            continue
+        clause = m.group(2)
+        if m.group(1):
+            j = re.search(r"\b(?:and|or)\b[^,]*,", clause)
+            clause = clause[:j.end() - 1] if j else clause
+        else:
+            clause = clause.split(",", 1)[0]
+        kept.append(description[at:m.start()])
+        out.append(clause)
+        at = m.start(2) + len(clause)
+    kept.append(description[at:])
+    return " ".join(kept), " ".join(out)
+
+
+def polymers(words: set[str]) -> frozenset:
+    """The polymers a set of picker words names: ``polymerof...`` words and polymer classes."""
+    return frozenset({w for w in words if w.startswith("polymerof")} | {_POLY_CLASS[w] for w in words if w in _POLY_CLASS})
+
+
+def text_words(text: str) -> tuple[frozenset, frozenset]:
+    """A text's content words and the polymers it names (read once per text)."""
+    words = _content(text)
+    if "terephthalate" in words or "polyethyleneterephthalate" in words:
+        words.discard("polymerofethylene")
+    return frozenset(words), polymers(words)
+
+
+class _SiblingWords:
+    """Per subheading: its distinctive words (weight: the share of its siblings *not* using the
+    word), the words its exclusions name, its polymers."""
+
+    def __init__(self, index, descs):
+        n = len(descs)
+        self.own: list[dict] = [{} for _ in range(n)]
+        self.excl: list[dict] = [{} for _ in range(n)]
+        self.poly: list[frozenset] = [frozenset()] * n
+        for lo, hi in index.sub_bounds:
+            if hi - lo < 2:
+                continue
+            pos, neg = [], []
+            for k in range(lo, hi):
+                named, excluded = split_exclusions(descs[k])
+                pos.append(_content(named))
+                neg.append(_content(excluded))
+            count: dict[str, int] = {}
+            for ws in pos:
+                for w in ws:
+                    count[w] = count.get(w, 0) + 1
+            m = hi - lo
+            dist = {w: 1.0 - c / m for w, c in count.items()}
+            for k in range(lo, hi):
+                self.own[k] = {w: dist[w] for w in pos[k - lo] if dist[w] > 0}
+                self.excl[k] = {w: dist.get(w, 1.0) for w in neg[k - lo] - pos[k - lo]}
+                self.poly[k] = polymers(pos[k - lo])
+
+    def features(self, sub, job, starts, sizes, caches):
+        total = len(sub)
+        own, excl, poly = np.zeros(total), np.zeros(total), np.zeros(total)
+        for r, k in enumerate(sub.tolist()):
+            words, tpoly = caches[job[r]]["words"]
+            ow = self.own[k]
+            if ow:
+                own[r] = sum(ow[w] for w in words if w in ow) if len(words) < len(ow) else sum(v for w, v in ow.items() if w in words)
+            ex = self.excl[k]
+            if ex:
+                excl[r] = max((v for w, v in ex.items() if w in words), default=0.0)
+            sp = self.poly[k]
+            if sp and tpoly:
+                poly[r] = 1.0 if sp & tpoly else -1.0
+        # the best other sibling's own-word score: the segment's best and second best
+        sib = np.zeros(total)
+        for a, n in zip(starts.tolist(), sizes.tolist()):
+            seg = own[a:a + n]
+            if n < 2:
+                continue
+            order = np.argsort(-seg, kind="stable")
+            best, second = seg[order[0]], seg[order[1]]
+            sib[a:a + n] = best
+            sib[a + order[0]] = second
+        return own, sib, excl, poly
+
+
 # --- materials ---------------------------------------------------------------------------------
 # HS splits many headings by material ("of cotton", "of man-made fibres", "with outer surface of
 # leather"); customs text states it ("made of 80% nylon and 20% elastane"). The reader is
@@ -199,6 +328,7 @@ class _Static:
         self.has_bounds = np.array([bool(b) for b in self.bounds], dtype=bool)
         self.has_material = np.array([m is not None for m in self.material], dtype=bool)
         self.parts = np.array([bool(_PARTS_SUB.search(d)) and not _NOT_PARTS_SUB.search(d) for d in descs], dtype=bool)
+        self.words = _SiblingWords(index, descs)
         self._ex_arr = None  # the example matrix the tables below were made for
         self._ex_of_head: dict[int, np.ndarray] = {}
 
@@ -246,6 +376,7 @@ def prepare(sub_scores_list) -> None:
         ss.cache["qty"] = read_quantities(texts[i])
         ss.cache["material"] = main_material(texts[i])
         ss.cache["part"] = _part_cue(texts[i])
+        ss.cache["words"] = text_words(texts[i])
 
 
 def features(sub_scores, h: int) -> np.ndarray:
@@ -355,6 +486,7 @@ def features_batch(jobs) -> np.ndarray:
         knn, np.where(knn > 0, kmax - knn, 1.0), lex, res, res * best_spec, num,
         hknn, np.where(hknn > 0, hmax - hknn, 1.0), prior, mat, hknn_mat,
         _part_feature(st, sub, job, caches),
+        *st.words.features(sub, job, starts, sizes, caches),
     ], axis=1)
 
 
