@@ -57,7 +57,7 @@ from .quantities import read_bounds, read_quantities
 PICKER_FILE = DATA_DIR / "subheading.json"
 BASE_FEATURES = ["enc", "enc_gap", "tfidf", "tfidf_gap", "vote", "vote_share", "knn_max", "knn_gap",
                  "lex", "residual", "res_sib", "num", "hknn", "hknn_gap", "prior", "mat", "hknn_mat", "part",
-                 "own_words", "sib_words", "excl_words", "poly"]
+                 "own_words", "sib_words", "excl_words", "poly", "negated"]
 # The model reads the features and all their pairwise products (as the heading ranker does): a
 # vote is worth more when its neighbour is close, a residual when no specific sibling matches.
 FEATURES = BASE_FEATURES + [f"{a}*{b}" for i, a in enumerate(BASE_FEATURES) for b in BASE_FEATURES[i + 1:]]
@@ -209,7 +209,29 @@ def split_exclusions(description: str) -> tuple[str, str]:
         out.append(clause)
         at = m.start(2) + len(clause)
     kept.append(description[at:])
-    return " ".join(kept), " ".join(out)
+    named = " ".join(kept)
+    out += [m.group(1) for m in _NON.finditer(named)]
+    return _NON.sub(" ", named), " ".join(out)
+
+
+# "non-alloy", "non-cellular", "non-threaded": the word after "non" is one the text denies.
+_NON = re.compile(r"\bnon[-\s]+([a-z]+)", re.I)
+# A text's own denials: "not enamelled", "not impregnated, coated or covered", "without a motor":
+# the words after "not" / "without" to the next punctuation or preposition, and a list that goes
+# on after a comma when it ends in "and/or <word>".
+_TEXT_NOT = re.compile(r"\b(?:not|without)\s+([^,;.()]*?)(?=[,;.()]|$|\s(?:with|for|of|in|on|from|but|and is|which)\s)", re.I)
+_LIST_TAIL = re.compile(r"(?:\s*,\s*[\w-]+)*\s*,?\s*\b(?:and|or)\s+[\w-]+(?=[,;.()]|$|\s)", re.I)
+
+
+def _denials(text: str) -> list[tuple[int, int]]:
+    spans = []
+    for m in _TEXT_NOT.finditer(text):
+        end = m.end()
+        tail = _LIST_TAIL.match(text, end)
+        if tail and text[end:end + 1] == ",":
+            end = tail.end()
+        spans.append((m.start(), end))
+    return spans
 
 
 def polymers(words: set[str]) -> frozenset:
@@ -217,12 +239,23 @@ def polymers(words: set[str]) -> frozenset:
     return frozenset({w for w in words if w.startswith("polymerof")} | {_POLY_CLASS[w] for w in words if w in _POLY_CLASS})
 
 
-def text_words(text: str) -> tuple[frozenset, frozenset]:
-    """A text's content words and the polymers it names (read once per text)."""
-    words = _content(text)
-    if "terephthalate" in words or "polyethyleneterephthalate" in words:
+def text_words(text: str) -> tuple[frozenset, frozenset, frozenset]:
+    """A text's content words, the polymers it names and the words it denies ("not enamelled",
+    "non-threaded", "without a motor"), read once per text; a denied word is not a named one."""
+    text = text or ""
+    denied, kept, at = set(), [], 0
+    for a, b in _denials(text):
+        denied |= _content(text[a:b]) - {"not", "without"}
+        kept.append(text[at:a])
+        at = b
+    kept.append(text[at:])
+    rest = " ".join(kept)
+    for m in _NON.finditer(rest):
+        denied |= _content(m.group(1))
+    words = _content(_NON.sub(" ", rest))
+    if "terephthalate" in words:
         words.discard("polymerofethylene")
-    return frozenset(words), polymers(words)
+    return frozenset(words), polymers(words), frozenset(denied)
 
 
 class _SiblingWords:
@@ -255,9 +288,9 @@ class _SiblingWords:
 
     def features(self, sub, job, starts, sizes, caches):
         total = len(sub)
-        own, excl, poly = np.zeros(total), np.zeros(total), np.zeros(total)
+        own, excl, poly, neg = np.zeros(total), np.zeros(total), np.zeros(total), np.zeros(total)
         for r, k in enumerate(sub.tolist()):
-            words, tpoly = caches[job[r]]["words"]
+            words, tpoly, denied = caches[job[r]]["words"]
             ow = self.own[k]
             if ow:
                 own[r] = sum(ow[w] for w in words if w in ow) if len(words) < len(ow) else sum(v for w, v in ow.items() if w in words)
@@ -267,6 +300,9 @@ class _SiblingWords:
             sp = self.poly[k]
             if sp and tpoly:
                 poly[r] = 1.0 if sp & tpoly else -1.0
+            if denied:  # the text denies what the subheading excludes (+) or names (-)
+                neg[r] = (max((v for w, v in ex.items() if w in denied), default=0.0)
+                          - max((v for w, v in ow.items() if w in denied), default=0.0))
         # the best other sibling's own-word score: the segment's best and second best
         sib = np.zeros(total)
         for a, n in zip(starts.tolist(), sizes.tolist()):
@@ -277,7 +313,7 @@ class _SiblingWords:
             best, second = seg[order[0]], seg[order[1]]
             sib[a:a + n] = best
             sib[a + order[0]] = second
-        return own, sib, excl, poly
+        return own, sib, excl, poly, neg
 
 
 # --- materials ---------------------------------------------------------------------------------
@@ -682,28 +718,35 @@ def _std(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, np.where(scale > 0, scale, 1.0)
 
 
-def fit(B: np.ndarray, y: np.ndarray, c: float = C) -> SubheadingPicker:
-    """Logistic regression over the standardised features and their pairwise products."""
+def fit(B: np.ndarray, y: np.ndarray, c: float = C, weight=None) -> SubheadingPicker:
+    """Logistic regression over the standardised features and their pairwise products
+    (``weight``: one per candidate row, e.g. more for customs-style corpus rows)."""
     from sklearn.linear_model import LogisticRegression
 
     B = np.asarray(B, dtype=np.float64)
     mean, scale = _std(B)
     Z = expand(B, mean, scale)
     mean2, scale2 = _std(Z)
-    lr = LogisticRegression(C=c, max_iter=5000, random_state=SEED).fit((Z - mean2) / scale2, y)
+    lr = LogisticRegression(C=c, max_iter=5000, random_state=SEED).fit((Z - mean2) / scale2, y, sample_weight=weight)
     return SubheadingPicker(mean, scale, mean2, scale2, lr.coef_[0], lr.intercept_[0])
 
 
-def cross_validate(B, y, qid, groups, folds: int = 5, c: float = C) -> dict:
-    """Held-out top-1 subheading (given the right heading) of the picker and of the old formula."""
+def cross_validate(B, y, qid, groups, folds: int = 5, c: float = C, weight=None, customs=None) -> dict:
+    """Held-out top-1 subheading (given the right heading) of the picker and of the old formula;
+    ``customs`` (one flag per query): also the figure on the customs-style rows alone."""
     from sklearn.model_selection import GroupKFold
 
     oof = np.zeros(len(y))
     for tr, te in GroupKFold(n_splits=folds).split(B, y, np.asarray(groups)[qid]):
-        oof[te] = fit(B[tr], y[tr], c).score_matrix(B[te])
-    return {"queries": int(qid.max() + 1), "candidates": int(len(y)),
-            "heldout_top1_picker": round(top1(oof, y, qid), 4),
-            "heldout_top1_old_formula": round(top1(old_formula(B), y, qid), 4)}
+        oof[te] = fit(B[tr], y[tr], c, None if weight is None else weight[tr]).score_matrix(B[te])
+    out = {"queries": int(qid.max() + 1), "candidates": int(len(y)),
+           "heldout_top1_picker": round(top1(oof, y, qid), 4),
+           "heldout_top1_old_formula": round(top1(old_formula(B), y, qid), 4)}
+    if customs is not None:
+        rows = np.asarray(customs, dtype=bool)[qid]
+        q = np.unique(qid[rows], return_inverse=True)[1]
+        out["heldout_top1_picker_customs_rows"] = round(top1(oof[rows], y[rows], q), 4)
+    return out
 
 
 def train(index=None, lexicon=None, corpus=None, cands=None, save: bool = True) -> SubheadingPicker:
@@ -724,7 +767,7 @@ def train(index=None, lexicon=None, corpus=None, cands=None, save: bool = True) 
         cands = build_candidates(index, texts, get_encoder().encode(texts), lexicon, drill_exclusions(corpus))
     B, y, qid, keep = training_matrix(index, corpus, cands, drill_exclusions(corpus))
     groups = [corpus[i]["group"] for i in keep]
-    report = cross_validate(B, y, qid, groups)
+    report = cross_validate(B, y, qid, groups, customs=["customs" in corpus[i].get("source", "") for i in keep])
     picker = fit(B, y)
     from .corpus import CORPUS_DIR
     from .lexicon import LEXICON_FILE
