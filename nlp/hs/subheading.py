@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import re
 import sys
 import time
@@ -175,16 +176,18 @@ _POLY_CLASS = {"polyester": "polyester", "terephthalate": "polyester", "polyamid
 
 
 def _content(text: str) -> set[str]:
-    from .retrieval import STOP_WORDS
-
-    stop = _stop_set(tuple(STOP_WORDS))
+    """The content words of a text or subheading as the picker's TF-IDF reads them (hyphenated
+    words split, stop words, numbers and residual marks left out)."""
+    stop = _stop_set()
     return {w for w in _picker_norm(text).replace("-", " ").split() if len(w) > 2 and not w.isdigit() and w not in stop
             and w not in _NOISE_WORDS}
 
 
 @lru_cache(maxsize=1)
-def _stop_set(words: tuple) -> frozenset:
-    return frozenset(words)
+def _stop_set() -> frozenset:
+    from .retrieval import STOP_WORDS
+
+    return frozenset(STOP_WORDS)
 
 
 def split_exclusions(description: str) -> tuple[str, str]:
@@ -289,30 +292,37 @@ class _SiblingWords:
     def features(self, sub, job, starts, sizes, caches):
         total = len(sub)
         own, excl, poly, neg = np.zeros(total), np.zeros(total), np.zeros(total), np.zeros(total)
-        for r, k in enumerate(sub.tolist()):
-            words, tpoly, denied = caches[job[r]]["words"]
+        for r, (k, j) in enumerate(zip(sub.tolist(), job.tolist())):
+            words, tpoly, denied = caches[j]["words"]
             ow = self.own[k]
             if ow:
-                own[r] = sum(ow[w] for w in words if w in ow) if len(words) < len(ow) else sum(v for w, v in ow.items() if w in words)
+                hit = ow.keys() & words
+                if hit:
+                    own[r] = math.fsum(ow[w] for w in hit)  # exact: the same in any set order
             ex = self.excl[k]
             if ex:
-                excl[r] = max((v for w, v in ex.items() if w in words), default=0.0)
+                hit = ex.keys() & words
+                if hit:
+                    excl[r] = max(ex[w] for w in hit)
             sp = self.poly[k]
             if sp and tpoly:
                 poly[r] = 1.0 if sp & tpoly else -1.0
             if denied:  # the text denies what the subheading excludes (+) or names (-)
-                neg[r] = (max((v for w, v in ex.items() if w in denied), default=0.0)
-                          - max((v for w, v in ow.items() if w in denied), default=0.0))
-        # the best other sibling's own-word score: the segment's best and second best
+                neg[r] = (max((ex[w] for w in ex.keys() & denied), default=0.0)
+                          - max((ow[w] for w in ow.keys() & denied), default=0.0))
+        # the best other sibling's own-word score: the segment's best, and for the (first) best
+        # row itself the second best
         sib = np.zeros(total)
-        for a, n in zip(starts.tolist(), sizes.tolist()):
-            seg = own[a:a + n]
-            if n < 2:
-                continue
-            order = np.argsort(-seg, kind="stable")
-            best, second = seg[order[0]], seg[order[1]]
-            sib[a:a + n] = best
-            sib[a + order[0]] = second
+        if total:
+            best = np.maximum.reduceat(own, starts)
+            pos = np.arange(total)
+            first = np.minimum.reduceat(np.where(own == best[job], pos, total), starts)
+            rest = own.copy()
+            rest[first] = -np.inf
+            second = np.maximum.reduceat(rest, starts)
+            sib = best[job]
+            sib[first] = second
+            sib[(sizes < 2)[job]] = 0.0
         return own, sib, excl, poly, neg
 
 
