@@ -204,3 +204,67 @@ def test_other_than_inside_a_specific_subheading_is_not_residual():
     assert not S.is_residual("850161", "Generators; AC generators, (alternators), other than photovoltaic generators, "
                                        "of an output not exceeding 75kVA")
     assert S.is_residual("120241", "Ground-nuts; other than seed, not roasted or otherwise cooked, in shell")
+
+
+# --- the siblings' own words, exclusions, polymers (eighth round) ------------------------------
+def test_exclusion_clauses_are_cut_out_of_the_subheading_text():
+    named, excluded = S.split_exclusions("Weighing machines; other than personal, conveyor or constant weight "
+                                         "scales, having a maximum weighing capacity exceeding 30kg")
+    assert "personal" in excluded and "conveyor" in excluded and "personal" not in named
+    assert "maximum weighing capacity exceeding 30kg" in named  # the list ends at the comma after "or ..."
+    named, excluded = S.split_exclusions("Fowls; not cut in pieces, frozen")
+    assert excluded.strip() == "cut in pieces" and "frozen" in named
+    # bounds and residual marks are not exclusions
+    for text in ("Motors; of an output not exceeding 750W", "Valves; n.e.c., not elsewhere specified"):
+        assert S.split_exclusions(text)[1] == ""
+
+
+def test_denied_words_are_not_named_words():
+    words, _, denied = S.text_words("Cast iron griddles for the stove, not enamelled")
+    assert "enamelled" in denied and "enamelled" not in words and {"cast", "iron", "griddle"} <= words
+    _, _, denied = S.text_words("knitted gloves, not impregnated, coated or covered, of acrylic")
+    assert {"impregnated", "coated", "covered"} <= denied
+    words, _, denied = S.text_words("a hand winch, not powered by an electric motor, for boats")
+    assert {"powered", "electric", "motor"} <= denied and "boat" in words
+    assert S.text_words("Steel dowel pins, non-threaded")[2] == {"threaded"}
+    assert S.text_words("threaded steel rods")[2] == frozenset()
+    # the nomenclature's "non-" is an exclusion too
+    named, excluded = S.split_exclusions("Iron or non-alloy steel; bars")
+    assert "alloy" in excluded and "alloy" not in named
+
+
+def test_text_polymers_read_as_the_nomenclature_names_them():
+    assert S.text_words("disposable floor mats made of polyethylene plastic sheeting")[1] == {"polymerofethylene"}
+    # PET is a polyester, PVDC not a polymer of vinyl chloride, nylon a polyamide
+    assert S.text_words("polyethylene terephthalate-polyvinylidene chloride film")[1] == {"polyester", "vinylidene"}
+    assert S.text_words("PET bottles")[1] == {"polyester"}
+    assert S.text_words("nylon 6 chips")[1] == {"polyamide"}
+    assert S.text_words("steel bolts")[1] == frozenset()
+
+
+def test_sibling_word_features(hinter):
+    from nlp.hs.ranker import build_candidates
+
+    index = hinter.index
+    texts = ["a personal weighing scale, capacity 120 kg", "disposable floor mats of polyethylene sheeting",
+             "cast iron griddles, not enamelled"]
+    cands = build_candidates(index, texts, hinter.encoder.encode(texts), hinter.lexicon)
+    col = {f: S.BASE_FEATURES.index(f) for f in ("own_words", "sib_words", "excl_words", "poly", "negated")}
+
+    def rows(k, heading):
+        h = index.head_pos[heading]
+        lo, hi = index.sub_bounds[h]
+        return dict(zip(index.sub_codes[lo:hi], S.features(cands[k].sub_scores, h)))
+
+    scale = rows(0, "8423")
+    assert scale["842310"][col["own_words"]] > 0 and scale["842310"][col["excl_words"]] == 0
+    assert scale["842382"][col["excl_words"]] > 0  # "other than personal ... scales"
+    assert scale["842382"][col["sib_words"]] == scale["842310"][col["own_words"]]
+    film = rows(1, "3920")
+    assert film["392010"][col["poly"]] == 1.0  # "of polymers of ethylene"
+    assert film["392043"][col["poly"]] == -1.0  # "of polymers of vinyl chloride"
+    assert film["392099"][col["poly"]] == 0.0  # "of plastics n.e.c.": names no polymer
+    griddle = rows(2, "7323")
+    assert griddle["732391"][col["negated"]] > 0  # "of cast iron, not enamelled"
+    assert griddle["732392"][col["negated"]] < 0  # "of cast iron, enamelled"
+    assert griddle["732393"][col["negated"]] == 0

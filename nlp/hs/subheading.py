@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import re
 import sys
 import time
@@ -56,7 +57,8 @@ from .quantities import read_bounds, read_quantities
 
 PICKER_FILE = DATA_DIR / "subheading.json"
 BASE_FEATURES = ["enc", "enc_gap", "tfidf", "tfidf_gap", "vote", "vote_share", "knn_max", "knn_gap",
-                 "lex", "residual", "res_sib", "num", "hknn", "hknn_gap", "prior", "mat", "hknn_mat", "part"]
+                 "lex", "residual", "res_sib", "num", "hknn", "hknn_gap", "prior", "mat", "hknn_mat", "part",
+                 "own_words", "sib_words", "excl_words", "poly", "negated"]
 # The model reads the features and all their pairwise products (as the heading ranker does): a
 # vote is worth more when its neighbour is close, a residual when no specific sibling matches.
 FEATURES = BASE_FEATURES + [f"{a}*{b}" for i, a in enumerate(BASE_FEATURES) for b in BASE_FEATURES[i + 1:]]
@@ -96,7 +98,7 @@ _NEC = re.compile(r"n\.e\.[cs]|not elsewhere (?:specified|included)", re.I)
 _POLY_ABBREV = {"pe": "polyethylene", "hdpe": "polyethylene", "ldpe": "polyethylene",
                 "lldpe": "polyethylene", "pp": "polypropylene", "ps": "polystyrene", "eps": "polystyrene",
                 "hips": "polystyrene", "pvc": "polyvinyl chloride", "pvdc": "polyvinylidene chloride",
-                "pvac": "polyvinyl acetate"}
+                "pvac": "polyvinyl acetate", "pet": "polyethylene terephthalate"}
 _POLY_ABBREV_RE = re.compile(r"\b(" + "|".join(_POLY_ABBREV) + r")\b(?!-)", re.I)
 
 
@@ -151,6 +153,179 @@ def _part_cue(text: str) -> float:
     return 0.0 if cue is None else (1.0 if cue.explicit else 0.5)
 
 
+# --- the siblings' own words ------------------------------------------------------------------
+# A subheading is told from its siblings by a few words of its own text ("personal", "safety or
+# relief", "for oleohydraulic ... transmissions"); the words all or most siblings share (the
+# heading's) say nothing, and the words of an exclusion ("other than personal, conveyor or
+# constant weight scales", "not combined with sound recording") speak *against* it. TF-IDF reads
+# the whole text, exclusions included, so "personal weighing scale" matched the one subheading
+# that excludes personal scales. Three features read the nomenclature's texts that way:
+# ``own_words`` (the text's words among the subheading's distinctive words, each weighted by how
+# few siblings use it), ``sib_words`` (the best any *other* sibling scores so: a residual
+# "Other" should win when no sibling's words are present) and ``excl_words`` (the text's words
+# among those the subheading excludes). ``poly``: the polymer the text names against the one a
+# chapter 39 subheading names ("of polymers of ethylene", "of polyesters").
+_EXCLUSION = re.compile(r"\b(?:(other than|excluding|except)|not(?!\s+(?:exceeding|over|more|less|elsewhere|\d)))\s+([^;()]*)", re.I)
+_NOISE_WORDS = {"nec", "n", "e", "c", "other", "heading", "subheading", "chapter", "item", "no", "thereof",
+                "whether", "kind", "used", "article", "like", "similar"}
+_POLY_CLASS = {"polyester": "polyester", "terephthalate": "polyester", "polyamide": "polyamide",
+               "nylon": "polyamide", "polycarbonate": "polycarbonate", "polyurethane": "polyurethane",
+               "acrylic": "acrylic", "polyacetal": "polyacetal", "polyether": "polyether",
+               "epoxide": "epoxide", "epoxy": "epoxide", "vinylidene": "vinylidene",
+               "polyvinylidene": "vinylidene", "polytetrafluoroethylene": "tetrafluoroethylene", "ptfe": "tetrafluoroethylene", "silicone": "silicone", "cellulose": "cellulose"}
+
+
+def _content(text: str) -> set[str]:
+    """The content words of a text or subheading as the picker's TF-IDF reads them (hyphenated
+    words split, stop words, numbers and residual marks left out)."""
+    stop = _stop_set()
+    return {w for w in _picker_norm(text).replace("-", " ").split() if len(w) > 2 and not w.isdigit() and w not in stop
+            and w not in _NOISE_WORDS}
+
+
+@lru_cache(maxsize=1)
+def _stop_set() -> frozenset:
+    from .retrieval import STOP_WORDS
+
+    return frozenset(STOP_WORDS)
+
+
+def split_exclusions(description: str) -> tuple[str, str]:
+    """(what the text names, what it excludes): the exclusion clauses of a subheading text cut out.
+
+    "other than / excluding / except" run over their list ("other than personal, conveyor or
+    constant weight scales") to the comma after its "and/or" item or to a ";" / bracket; "not"
+    to the next comma ("not cut in pieces, frozen": "frozen" is named). "not exceeding" and
+    "not elsewhere specified" are bounds and residual marks, not exclusions.
+    """
+    kept, out, at = [], [], 0
+    for m in _EXCLUSION.finditer(description):
+        if m.start() < at:
+            continue
+        clause = m.group(2)
+        if m.group(1):
+            j = re.search(r"\b(?:and|or)\b[^,]*,", clause)
+            clause = clause[:j.end() - 1] if j else clause
+        else:
+            clause = clause.split(",", 1)[0]
+        kept.append(description[at:m.start()])
+        out.append(clause)
+        at = m.start(2) + len(clause)
+    kept.append(description[at:])
+    named = " ".join(kept)
+    out += [m.group(1) for m in _NON.finditer(named)]
+    return _NON.sub(" ", named), " ".join(out)
+
+
+# "non-alloy", "non-cellular", "non-threaded": the word after "non" is one the text denies.
+_NON = re.compile(r"\bnon[-\s]+([a-z]+)", re.I)
+# A text's own denials: "not enamelled", "not impregnated, coated or covered", "without a motor":
+# the words after "not" / "without" to the next punctuation or preposition, and a list that goes
+# on after a comma when it ends in "and/or <word>".
+_TEXT_NOT = re.compile(r"\b(?:not|without)\s+([^,;.()]*?)(?=[,;.()]|$|\s(?:with|for|of|in|on|from|but|and is|which)\s)", re.I)
+_LIST_TAIL = re.compile(r"(?:\s*,\s*[\w-]+)*\s*,?\s*\b(?:and|or)\s+[\w-]+(?=[,;.()]|$|\s)", re.I)
+
+
+def _denials(text: str) -> list[tuple[int, int]]:
+    spans = []
+    for m in _TEXT_NOT.finditer(text):
+        end = m.end()
+        tail = _LIST_TAIL.match(text, end)
+        if tail and text[end:end + 1] == ",":
+            end = tail.end()
+        spans.append((m.start(), end))
+    return spans
+
+
+def polymers(words: set[str]) -> frozenset:
+    """The polymers a set of picker words names: ``polymerof...`` words and polymer classes."""
+    return frozenset({w for w in words if w.startswith("polymerof")} | {_POLY_CLASS[w] for w in words if w in _POLY_CLASS})
+
+
+def text_words(text: str) -> tuple[frozenset, frozenset, frozenset]:
+    """A text's content words, the polymers it names and the words it denies ("not enamelled",
+    "non-threaded", "without a motor"), read once per text; a denied word is not a named one."""
+    text = text or ""
+    denied, kept, at = set(), [], 0
+    for a, b in _denials(text):
+        denied |= _content(text[a:b]) - {"not", "without"}
+        kept.append(text[at:a])
+        at = b
+    kept.append(text[at:])
+    rest = " ".join(kept)
+    for m in _NON.finditer(rest):
+        denied |= _content(m.group(1))
+    words = _content(_NON.sub(" ", rest))
+    if "terephthalate" in words:
+        words.discard("polymerofethylene")
+    return frozenset(words), polymers(words), frozenset(denied)
+
+
+class _SiblingWords:
+    """Per subheading: its distinctive words (weight: the share of its siblings *not* using the
+    word), the words its exclusions name, its polymers."""
+
+    def __init__(self, index, descs):
+        n = len(descs)
+        self.own: list[dict] = [{} for _ in range(n)]
+        self.excl: list[dict] = [{} for _ in range(n)]
+        self.poly: list[frozenset] = [frozenset()] * n
+        for lo, hi in index.sub_bounds:
+            if hi - lo < 2:
+                continue
+            pos, neg = [], []
+            for k in range(lo, hi):
+                named, excluded = split_exclusions(descs[k])
+                pos.append(_content(named))
+                neg.append(_content(excluded))
+            count: dict[str, int] = {}
+            for ws in pos:
+                for w in ws:
+                    count[w] = count.get(w, 0) + 1
+            m = hi - lo
+            dist = {w: 1.0 - c / m for w, c in count.items()}
+            for k in range(lo, hi):
+                self.own[k] = {w: dist[w] for w in pos[k - lo] if dist[w] > 0}
+                self.excl[k] = {w: dist.get(w, 1.0) for w in neg[k - lo] - pos[k - lo]}
+                self.poly[k] = polymers(pos[k - lo])
+
+    def features(self, sub, job, starts, sizes, caches):
+        total = len(sub)
+        own, excl, poly, neg = np.zeros(total), np.zeros(total), np.zeros(total), np.zeros(total)
+        for r, (k, j) in enumerate(zip(sub.tolist(), job.tolist())):
+            words, tpoly, denied = caches[j]["words"]
+            ow = self.own[k]
+            if ow:
+                hit = ow.keys() & words
+                if hit:
+                    own[r] = math.fsum(ow[w] for w in hit)  # exact: the same in any set order
+            ex = self.excl[k]
+            if ex:
+                hit = ex.keys() & words
+                if hit:
+                    excl[r] = max(ex[w] for w in hit)
+            sp = self.poly[k]
+            if sp and tpoly:
+                poly[r] = 1.0 if sp & tpoly else -1.0
+            if denied:  # the text denies what the subheading excludes (+) or names (-)
+                neg[r] = (max((ex[w] for w in ex.keys() & denied), default=0.0)
+                          - max((ow[w] for w in ow.keys() & denied), default=0.0))
+        # the best other sibling's own-word score: the segment's best, and for the (first) best
+        # row itself the second best
+        sib = np.zeros(total)
+        if total:
+            best = np.maximum.reduceat(own, starts)
+            pos = np.arange(total)
+            first = np.minimum.reduceat(np.where(own == best[job], pos, total), starts)
+            rest = own.copy()
+            rest[first] = -np.inf
+            second = np.maximum.reduceat(rest, starts)
+            sib = best[job]
+            sib[first] = second
+            sib[(sizes < 2)[job]] = 0.0
+        return own, sib, excl, poly, neg
+
+
 # --- materials ---------------------------------------------------------------------------------
 # HS splits many headings by material ("of cotton", "of man-made fibres", "with outer surface of
 # leather"); customs text states it ("made of 80% nylon and 20% elastane"). The reader is
@@ -199,6 +374,7 @@ class _Static:
         self.has_bounds = np.array([bool(b) for b in self.bounds], dtype=bool)
         self.has_material = np.array([m is not None for m in self.material], dtype=bool)
         self.parts = np.array([bool(_PARTS_SUB.search(d)) and not _NOT_PARTS_SUB.search(d) for d in descs], dtype=bool)
+        self.words = _SiblingWords(index, descs)
         self._ex_arr = None  # the example matrix the tables below were made for
         self._ex_of_head: dict[int, np.ndarray] = {}
 
@@ -246,6 +422,7 @@ def prepare(sub_scores_list) -> None:
         ss.cache["qty"] = read_quantities(texts[i])
         ss.cache["material"] = main_material(texts[i])
         ss.cache["part"] = _part_cue(texts[i])
+        ss.cache["words"] = text_words(texts[i])
 
 
 def features(sub_scores, h: int) -> np.ndarray:
@@ -355,6 +532,7 @@ def features_batch(jobs) -> np.ndarray:
         knn, np.where(knn > 0, kmax - knn, 1.0), lex, res, res * best_spec, num,
         hknn, np.where(hknn > 0, hmax - hknn, 1.0), prior, mat, hknn_mat,
         _part_feature(st, sub, job, caches),
+        *st.words.features(sub, job, starts, sizes, caches),
     ], axis=1)
 
 
@@ -550,28 +728,35 @@ def _std(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, np.where(scale > 0, scale, 1.0)
 
 
-def fit(B: np.ndarray, y: np.ndarray, c: float = C) -> SubheadingPicker:
-    """Logistic regression over the standardised features and their pairwise products."""
+def fit(B: np.ndarray, y: np.ndarray, c: float = C, weight=None) -> SubheadingPicker:
+    """Logistic regression over the standardised features and their pairwise products
+    (``weight``: one per candidate row, e.g. more for customs-style corpus rows)."""
     from sklearn.linear_model import LogisticRegression
 
     B = np.asarray(B, dtype=np.float64)
     mean, scale = _std(B)
     Z = expand(B, mean, scale)
     mean2, scale2 = _std(Z)
-    lr = LogisticRegression(C=c, max_iter=5000, random_state=SEED).fit((Z - mean2) / scale2, y)
+    lr = LogisticRegression(C=c, max_iter=5000, random_state=SEED).fit((Z - mean2) / scale2, y, sample_weight=weight)
     return SubheadingPicker(mean, scale, mean2, scale2, lr.coef_[0], lr.intercept_[0])
 
 
-def cross_validate(B, y, qid, groups, folds: int = 5, c: float = C) -> dict:
-    """Held-out top-1 subheading (given the right heading) of the picker and of the old formula."""
+def cross_validate(B, y, qid, groups, folds: int = 5, c: float = C, weight=None, customs=None) -> dict:
+    """Held-out top-1 subheading (given the right heading) of the picker and of the old formula;
+    ``customs`` (one flag per query): also the figure on the customs-style rows alone."""
     from sklearn.model_selection import GroupKFold
 
     oof = np.zeros(len(y))
     for tr, te in GroupKFold(n_splits=folds).split(B, y, np.asarray(groups)[qid]):
-        oof[te] = fit(B[tr], y[tr], c).score_matrix(B[te])
-    return {"queries": int(qid.max() + 1), "candidates": int(len(y)),
-            "heldout_top1_picker": round(top1(oof, y, qid), 4),
-            "heldout_top1_old_formula": round(top1(old_formula(B), y, qid), 4)}
+        oof[te] = fit(B[tr], y[tr], c, None if weight is None else weight[tr]).score_matrix(B[te])
+    out = {"queries": int(qid.max() + 1), "candidates": int(len(y)),
+           "heldout_top1_picker": round(top1(oof, y, qid), 4),
+           "heldout_top1_old_formula": round(top1(old_formula(B), y, qid), 4)}
+    if customs is not None:
+        rows = np.asarray(customs, dtype=bool)[qid]
+        q = np.unique(qid[rows], return_inverse=True)[1]
+        out["heldout_top1_picker_customs_rows"] = round(top1(oof[rows], y[rows], q), 4)
+    return out
 
 
 def train(index=None, lexicon=None, corpus=None, cands=None, save: bool = True) -> SubheadingPicker:
@@ -592,7 +777,7 @@ def train(index=None, lexicon=None, corpus=None, cands=None, save: bool = True) 
         cands = build_candidates(index, texts, get_encoder().encode(texts), lexicon, drill_exclusions(corpus))
     B, y, qid, keep = training_matrix(index, corpus, cands, drill_exclusions(corpus))
     groups = [corpus[i]["group"] for i in keep]
-    report = cross_validate(B, y, qid, groups)
+    report = cross_validate(B, y, qid, groups, customs=["customs" in corpus[i].get("source", "") for i in keep])
     picker = fit(B, y)
     from .corpus import CORPUS_DIR
     from .lexicon import LEXICON_FILE
