@@ -96,7 +96,15 @@ def _origin_ok(text: str) -> bool:
     return not (text.islower() or text.isupper())
 
 
+# Cheap tests first: most texts name no country and hold no number, and the two patterns above
+# cost about 4 and 3 microseconds a text where these cost a fraction of one.
+_MAY_ORIGIN = re.compile(r"(?:\b(?:from|in)\s+(?:the\s+)?[A-Z]|origin)")
+_MAY_ITEM = re.compile(r"\d")
+
+
 def _strip_origin(text: str) -> str:
+    if not _MAY_ORIGIN.search(text):
+        return text
     def repl(m: re.Match) -> str:
         if any(n in _AMBIGUOUS for n in re.findall(r"[A-Z][a-z]+", m.group(0))) and not _origin_ok(text):
             return m.group(0)
@@ -111,10 +119,18 @@ def clean(text: str) -> str:
     if not text:
         return text
     out = _strip_origin(text)
-    out = _ITEM.sub("", out)
+    if _MAY_ITEM.search(out):
+        out = _ITEM.sub("", out)
     out = _PREFIX.sub("", out, count=1)
-    out = re.sub(r"\s+([,;.)])(?=\s|$)", r"\1", out)
-    out = re.sub(r"\s{2,}", " ", out).strip(" ,;")
-    if not re.search(r"[^\W\d_]{2,}", out):
+    if out == text:  # nothing cut (most texts)
+        return text
+    out = _SPACE_BEFORE_STOP.sub(r"\1", out)
+    out = _SPACES.sub(" ", out).strip(" ,;")
+    if not _A_WORD.search(out):
         return text.strip()
     return out if out == text else clean(out)
+
+
+_SPACE_BEFORE_STOP = re.compile(r"\s+([,;.)])(?=\s|$)")
+_SPACES = re.compile(r"\s{2,}")
+_A_WORD = re.compile(r"[^\W\d_]{2,}")
