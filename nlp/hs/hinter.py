@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import HS_EDITION, apparel, chemistry, composite
+from . import HS_EDITION, apparel, chemistry, composite, noise
 from .codes import find_codes
 from .corpus import load_corpus
 from .encoder import get_encoder
@@ -91,10 +91,13 @@ class Hinter:
         model_texts = [clean[i] for i in todo]
         # Long texts' head phrases are embedded in the same encoder call (one batch, not one more
         # small call per block of candidates; build_candidates then finds them in the cache).
-        heads = [head_phrase(t) for t in model_texts]
-        vecs = self.encoder.encode(model_texts + [p for p in heads if p])[:len(model_texts)]
+        # Retrieval reads the text without its origin, item numbers and count prefix (noise.py);
+        # codes, chemical names, sets and garments are read from the text as written.
+        search_texts = [noise.clean(t) for t in model_texts]
+        heads = [head_phrase(t) for t in search_texts]
+        vecs = self.encoder.encode(search_texts + [p for p in heads if p])[:len(model_texts)]
         excl = None if exclude_groups is None else [exclude_groups[i] for i in todo]
-        cands = build_candidates(self.index, model_texts, vecs, self.lexicon, excl, heads)
+        cands = build_candidates(self.index, search_texts, vecs, self.lexicon, excl, heads)
         if self.subheading is not None:
             self.subheading.attach(cands, vecs)
         if self.ranker is not None:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .encoder import get_encoder
+from .noise import clean
 from .rules import RULE_FEATURES, rule_columns
 
 FEATURES = [
@@ -102,7 +103,22 @@ def build_candidates(index, texts, vecs, lexicon, exclude_groups=None, heads=Non
     ``exclude_groups[i]`` hides examples of that group from text ``i`` (leave-one-group-out
     features for training, so a row never finds itself or its own rewordings). ``heads[i]``:
     ``head_phrase(texts[i])`` when the caller has it already (the hinter does).
+
+    Every text is read through ``noise.clean`` first (country of origin, item numbers, count
+    prefixes cut; docs/nlp.md, "Customs text noise and candidate recall"): training, the
+    calibration fits and the hinter all see the same cleaned text. A text the cleaning changed
+    is embedded again here; the hinter cleans before it encodes, so for it nothing changes.
     """
+    texts = list(texts)
+    changed = [i for i, t in enumerate(texts) if clean(t) != t]
+    if changed:
+        texts = [clean(t) for t in texts]
+        vecs = np.array(vecs, copy=True)
+        vecs[changed] = get_encoder().encode([texts[i] for i in changed])
+        if heads is not None:
+            heads = list(heads)
+            for i in changed:
+                heads[i] = head_phrase(texts[i])
     out: list[Candidates] = []
     for a in range(0, len(texts), CHUNK):
         b = a + CHUNK
