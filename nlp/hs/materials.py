@@ -204,7 +204,12 @@ def named(text: str) -> list[str]:
     exclusion ("other than of cotton") are left out."""
     if not text:
         return []
-    return _specific(_read(EXCLUSION.sub(" ", _prepare(text))))
+    return list(_named(text))
+
+
+@lru_cache(maxsize=1 << 14)  # one hint reads a text's materials two or three times (rules, picker, parts)
+def _named(text: str) -> tuple[str, ...]:
+    return tuple(_specific(_read(EXCLUSION.sub(" ", _prepare(text)))))
 
 
 def excluded(text: str) -> set[str]:
@@ -221,12 +226,17 @@ def shares(text: str) -> list[tuple[str, float]]:
     """(class, percent) for every material the text gives a percentage for, in order."""
     if not text or not re.search(r"\d", text):
         return []
+    return list(_shares(text))
+
+
+@lru_cache(maxsize=1 << 14)
+def _shares(text: str) -> tuple[tuple[str, float], ...]:
     low = EXCLUSION.sub(" ", _prepare(text))
     out = []
     for m in _SHARE_RE.finditer(low):
         word, pct = (m.group(2), m.group(1)) if m.group(2) else (m.group(3), m.group(4))
         out.append((WORD_CLASS[word], float(pct)))
-    return out
+    return tuple(out)
 
 
 # --- the text's material, at the two levels -----------------------------------------------------

@@ -149,8 +149,25 @@ def _build_block(index, texts, vecs, lexicon, exclude_groups, heads=None) -> lis
     if n == 0:
         return []
     H = len(index.head_codes)
-    S_head = vecs @ index.E_head.T                      # (n, H)
-    S_sub, sub_max = index.sub_similarities(vecs)      # (n, S), (n, H)
+    # Head phrases of long texts, embedded apart (the encoder's cache serves repeats). A head
+    # phrase shared by several texts ("Our line" of "Our line of ...") is searched once (its rows
+    # are equal to the last bit either way); not in training, where each row hides other examples.
+    # Their vectors go through the same products as the texts' (one pass over each matrix).
+    hp = [head_phrase(t) for t in texts] if heads is None else heads
+    hp_rows = np.array([i for i, h in enumerate(hp) if h], dtype=int)
+    hv = None
+    if len(hp_rows):
+        if exclude_groups is None:
+            first: dict[str, int] = {}
+            inv = np.array([first.setdefault(hp[i], len(first)) for i in hp_rows], dtype=int)
+            hv = get_encoder().encode(list(first))
+        else:
+            inv = np.arange(len(hp_rows))
+            hv = get_encoder().encode([hp[i] for i in hp_rows])
+    allv = vecs if hv is None else np.concatenate([vecs, hv])
+    S_head_all = allv @ index.E_head.T
+    S_sub_all, sub_max_all = index.sub_similarities(allv)
+    S_head, S_sub, sub_max = S_head_all[:n], S_sub_all[:n], sub_max_all[:n]   # (n, H), (n, S), (n, H)
     enc = np.maximum(S_head, sub_max)
     T = (index.tfidf.transform(texts) @ index.T_head.T).toarray().astype(np.float32, copy=False)
     rix = np.arange(n)
@@ -164,27 +181,16 @@ def _build_block(index, texts, vecs, lexicon, exclude_groups, heads=None) -> lis
     top1 = np.full(n, -1)
     hidden = np.full(n, -1)  # the unseen-heading drill: this row's heading has no examples
     nbr = sims = w = None
-    # Head phrases of long texts, embedded apart (the encoder's cache serves repeats). A head
-    # phrase shared by several texts ("Our line" of "Our line of ...") is searched once (its rows
-    # are equal to the last bit either way); not in training, where each row hides other examples.
-    hp = [head_phrase(t) for t in texts] if heads is None else heads
-    hp_rows = np.array([i for i, h in enumerate(hp) if h], dtype=int)
     head_enc = enc
     if len(hp_rows):
-        if exclude_groups is None:
-            first: dict[str, int] = {}
-            inv = np.array([first.setdefault(hp[i], len(first)) for i in hp_rows], dtype=int)
-            hv = get_encoder().encode(list(first))
-        else:
-            inv = np.arange(len(hp_rows))
-            hv = get_encoder().encode([hp[i] for i in hp_rows])
         head_enc = enc.copy()
-        he = np.maximum(hv @ index.E_head.T, index.sub_similarities(hv)[1])
+        he = np.maximum(S_head_all[n:], sub_max_all[n:])
         head_enc[hp_rows] = he[inv]
         cand[hp_rows[:, None], np.argpartition(-he, N_HEAD - 1, axis=1)[inv, :N_HEAD]] = True
     head_knn = knn_max
     if len(index.examples) > 0:
-        S_ex = vecs @ index.E_ex.T
+        S_ex_all = allv @ index.E_ex.T
+        S_ex = S_ex_all[:n]
         hidden_ex = None
         if exclude_groups is not None:
             groups = np.array([e.get("group", "") for e in index.examples])
@@ -208,7 +214,7 @@ def _build_block(index, texts, vecs, lexicon, exclude_groups, heads=None) -> lis
         cand[rix[:, None], nh[:, :8]] = True
         head_knn = knn_max
         if len(hp_rows):
-            S_hx = hv @ index.E_ex.T
+            S_hx = S_ex_all[n:]
             if hidden_ex is not None:
                 S_hx[hidden_ex[hp_rows]] = -1.0
             hn, hs = _nearest(S_hx)
@@ -584,8 +590,9 @@ class _LinearModel:
     score is a quadratic form: ``const + Z @ w1 + sum_(a<b) W[a, b] Z_a Z_b``, with the second
     standardisation folded into ``w1``, ``W`` and ``const`` once at load. Why: expanding the ~20k
     candidate rows of a batch into 210 product columns (``pairwise``) was the ranker's whole cost
-    (~50 ms a 1,000 texts); ``(Z @ W) * Z`` summed per row is the same number (to ~1e-15: only
-    the order of the additions differs) for a 20 x 20 product.
+    (~50 ms a 1,000 texts); ``(Z @ W) * Z`` summed per row is the same number for a 20 x 20 product
+    (only the order of the additions differs: a gap of ~1e-15 to ~1e-6 in a probability,
+    which train.py checks on every retrain).
     """
 
     def __init__(self, data: dict):

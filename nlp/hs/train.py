@@ -359,7 +359,10 @@ def main(argv=None) -> int:
         "largest_weights": _largest_weights(ranker.model),
     }
     gap = check_roundtrip(ranker, X[:5000])
-    if gap > 1e-6:
+    # 1e-5, not 0: the saved model is a quadratic form with the second standardisation folded in,
+    # so its sums run in another order than scikit-learn's; the eighth round's corpus showed a gap
+    # of 1.2e-6 in a probability (confidences are shown to two decimals).
+    if gap > 1e-5:
         raise RuntimeError(f"saved model differs from the fitted one by {gap}")
     RANKER_FILE.write_text(json.dumps(ranker.to_json(), indent=1) + "\n")
     from .subheading import train as train_subheading  # subheading.json, on the same corpus and index
