@@ -102,6 +102,13 @@ _MAY_ORIGIN = re.compile(r"(?:\b(?:from|in)\s+(?:the\s+)?[A-Z]|origin)")
 _MAY_ITEM = re.compile(r"\d")
 
 
+# The tidy-up after a cut: no space left before a stop, single spaces; a result with no word of
+# two letters is no text ("a 126 pc." alone), so ``clean`` keeps the original.
+_SPACE_BEFORE_STOP = re.compile(r"\s+([,;.)])(?=\s|$)")
+_SPACES = re.compile(r"\s{2,}")
+_A_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
 def _strip_origin(text: str) -> str:
     if not _MAY_ORIGIN.search(text):
         return text
@@ -128,9 +135,5 @@ def clean(text: str) -> str:
     out = _SPACES.sub(" ", out).strip(" ,;")
     if not _A_WORD.search(out):
         return text.strip()
-    return out if out == text else clean(out)
+    return clean(out)  # again until nothing changes, so that clean(clean(t)) == clean(t)
 
-
-_SPACE_BEFORE_STOP = re.compile(r"\s+([,;.)])(?=\s|$)")
-_SPACES = re.compile(r"\s{2,}")
-_A_WORD = re.compile(r"[^\W\d_]{2,}")

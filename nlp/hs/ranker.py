@@ -109,10 +109,10 @@ def build_candidates(index, texts, vecs, lexicon, exclude_groups=None, heads=Non
     calibration fits and the hinter all see the same cleaned text. A text the cleaning changed
     is embedded again here; the hinter cleans before it encodes, so for it nothing changes.
     """
-    texts = list(texts)
-    changed = [i for i, t in enumerate(texts) if clean(t) != t]
+    cleaned = [clean(t) for t in texts]
+    changed = [i for i, (t, c) in enumerate(zip(texts, cleaned)) if c != t]
+    texts = cleaned
     if changed:
-        texts = [clean(t) for t in texts]
         vecs = np.array(vecs, copy=True)
         vecs[changed] = get_encoder().encode([texts[i] for i in changed])
         if heads is not None:
