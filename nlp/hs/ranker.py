@@ -189,10 +189,13 @@ def _build_block(index, texts, vecs, lexicon, exclude_groups, heads=None) -> lis
         cand[hp_rows[:, None], np.argpartition(-he, N_HEAD - 1, axis=1)[inv, :N_HEAD]] = True
     head_knn = knn_max
     if len(index.examples) > 0:
-        S_ex_all = allv @ index.E_ex.T
-        S_ex = S_ex_all[:n]
         hidden_ex = None
-        if exclude_groups is not None:
+        if exclude_groups is None:
+            # Nothing hidden: the same neighbours without every (text, example) product in float32.
+            nbr_all, sims_all = nearest_examples(index, allv)
+        else:
+            S_ex_all = allv @ index.E_ex.T
+            S_ex = S_ex_all[:n]
             groups = np.array([e.get("group", "") for e in index.examples])
             hidden_ex = np.zeros(S_ex.shape, dtype=bool)
             for i, g in enumerate(exclude_groups):
@@ -202,7 +205,9 @@ def _build_block(index, texts, vecs, lexicon, exclude_groups, heads=None) -> lis
                 elif g:
                     hidden_ex[i] = groups == g
             S_ex[hidden_ex] = -1.0
-        nbr, sims = _nearest(S_ex)
+            nbr, sims = _nearest(S_ex)
+        if exclude_groups is None:
+            nbr, sims = nbr_all[:n], sims_all[:n]
         nn_sim = sims[:, 0]
         nh = index.ex_head[nbr]
         top1 = nh[:, 0]
@@ -214,10 +219,12 @@ def _build_block(index, texts, vecs, lexicon, exclude_groups, heads=None) -> lis
         cand[rix[:, None], nh[:, :8]] = True
         head_knn = knn_max
         if len(hp_rows):
-            S_hx = S_ex_all[n:]
             if hidden_ex is not None:
+                S_hx = S_ex_all[n:]
                 S_hx[hidden_ex[hp_rows]] = -1.0
-            hn, hs = _nearest(S_hx)
+                hn, hs = _nearest(S_hx)
+            else:
+                hn, hs = nbr_all[n:], sims_all[n:]
             hn, hs = hn[inv], hs[inv]
             head_knn = knn_max.copy()
             head_knn[hp_rows] = 0.0
@@ -271,6 +278,151 @@ def _build_block(index, texts, vecs, lexicon, exclude_groups, heads=None) -> lis
 
 
 NEAREST_BLOCK = 128  # columns per block in the neighbour search's first pass
+
+# The neighbour search's bfloat16 pre-filter (``nearest_examples``).
+PREFILTER = None            # None: used when a one-time timing finds it faster; True / False: forced
+PREFILTER_MIN_ROWS = 128    # fewer rows (one description, a few set components): the plain product
+PREFILTER_MIN_EXAMPLES = 2048
+RESCORE_ROWS = 32           # rows re-scored together in float32 (over the union of their candidates)
+RESCORE_MIN_COLS = 256      # at least this many columns per re-scoring product (see nearest_examples)
+_BF16_UNIT = 2.0 ** -8      # bfloat16's unit round-off (8 significant bits, round to nearest)
+
+
+def nearest_examples(index, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``_nearest(V @ index.E_ex.T)``, equal to the last bit, without most of the product.
+
+    Why: that float32 product over every labelled example was the largest single cost of a hint
+    (~90 ms per 1,000 texts over 18k examples) and grows with the corpus. Two steps instead:
+
+    1. a bfloat16 product over all examples (``torch``; on a CPU with bfloat16 units, AMX or
+       AVX512-BF16, about a third of the float32 product's time), and per row the 15th largest
+       value ``a15`` of it (``torch.topk``);
+    2. the exact float32 similarities (the same BLAS product as before, on fewer columns) of the
+       examples whose bfloat16 value is at least ``a15 - 2 eps``, and ``_nearest`` over them.
+
+    Why it is exact: for unit vectors, rounding both to bfloat16 moves each product term by at most
+    ``(2u + u^2) |q_i x_i|`` and their sum by at most ``(2u + u^2) |q| |x|``, the bfloat16 result by
+    half a unit in its last place more (``<= 2^-9`` below 1), the float32 accumulation by ~1e-5:
+    ``eps`` below bounds ``|bf16 - float32|`` with the vectors' actual norms. Any of a row's 15
+    best examples has float32 value ``>= v15 >= a15 - eps`` (15 examples have bfloat16 value
+    ``>= a15``, so float32 ``>= a15 - eps``), so its bfloat16 value is ``>= a15 - 2 eps``: it is
+    re-scored, with every example tied with it. Rows are re-scored in groups of ``RESCORE_ROWS``
+    over the union of their candidates (a few per cent of the examples), with columns in example
+    order, so ties keep example order as in ``_nearest``. The re-scored values are bit-for-bit
+    those of the full product: OpenBLAS sums each dot product in the same order for any number of
+    rows and columns, except in its small-matrix kernels, which the ``RESCORE_*`` minima keep
+    clear of (tested, ``tests/test_hs_speed_prefilter.py``; hints checked byte-identical).
+    """
+    E = index.E_ex
+    n, m = len(V), len(E)
+    if n < PREFILTER_MIN_ROWS or m < PREFILTER_MIN_EXAMPLES or not _prefilter_on(index):
+        return _nearest(V @ E.T)
+    import torch
+
+    Eb, perm, norm_max = _bf16_examples(index)
+    V = np.ascontiguousarray(V, dtype=np.float32)
+    k = min(K_NEIGHBOURS, m)
+    B = NEAREST_BLOCK
+    # bfloat16 values read through their bits as int16: for positive values the order is the same
+    # (sign bit clear, exponent then mantissa), and every negative value is below every positive
+    # one; the thresholds below are positive (rows where they are not take every column).
+    A = (torch.from_numpy(V).to(torch.bfloat16) @ Eb.T).view(torch.int16).numpy()  # (n, M)
+    nb = A.shape[1] // B
+    bmax = A.reshape(n, nb, B).max(axis=2)
+    t16 = np.partition(bmax, nb - k, axis=1)[:, nb - k]  # k-th largest block maximum <= a15
+    t = (t16.astype(np.int32) << 16).view(np.float32).astype(np.float64)
+    q_norm = np.sqrt(np.einsum("ij,ij->i", V.astype(np.float64), V.astype(np.float64)))
+    eps = ((2 * _BF16_UNIT + _BF16_UNIT ** 2) * q_norm * norm_max
+           + 2.0 ** -9 * np.maximum(1.0, q_norm * norm_max) + 1e-4)
+    thr = (t - 2 * eps).astype(np.float32)
+    ok = (t16 > 0) & (thr > 0)
+    # bfloat16 bits of the threshold, truncated: a positive value truncated is rounded down
+    thr16 = (thr.view(np.int32) >> 16).astype(np.int16)
+    nbr = np.empty((n, k), dtype=np.intp)
+    sims = np.empty((n, k), dtype=np.float32)
+    groups = max(1, n // RESCORE_ROWS)  # each group has RESCORE_ROWS rows or more
+    cuts = np.linspace(0, n, groups + 1).astype(int)
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        if ok[a:b].all():
+            hit = np.flatnonzero((A[a:b] >= thr16[a:b, None]).any(axis=0))
+            cols = np.sort(perm[hit[hit < m]])
+            if len(cols) < RESCORE_MIN_COLS:
+                cols = np.union1d(cols, np.arange(min(m, RESCORE_MIN_COLS)))
+            idx, val = _top_k(V[a:b] @ E[cols].T, k)
+            nbr[a:b] = cols[idx]
+        else:  # a row with nothing close: every column
+            idx, val = _nearest(V[a:b] @ E.T)
+            nbr[a:b] = idx
+        sims[a:b] = val
+    return nbr, sims
+
+
+def _top_k(S: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the ``k`` best columns and their values, best first, equal values in column order
+    (as ``_nearest``), for a matrix of a few thousand columns: the k-th value by ``np.partition``,
+    then only the cells at or above it sorted."""
+    n, m = S.shape
+    t = np.partition(S, m - k, axis=1)[:, m - k]
+    rr, cc = np.nonzero(S >= t[:, None])  # row by row, columns ascending
+    vv = S[rr, cc]
+    order = np.lexsort((-vv, rr))  # by row, then value descending; stable, so ties in column order
+    count = np.bincount(rr, minlength=n)
+    pick = order[(np.cumsum(count) - count)[:, None] + np.arange(k)]
+    return cc[pick], vv[pick]
+
+
+def _bf16_examples(index):
+    """The examples' vectors in bfloat16, in a fixed shuffled order and padded with zero rows to
+    whole blocks of ``NEAREST_BLOCK`` (made once per example set), the order, and their largest
+    norm. Why shuffled: examples come grouped by heading, so a text's nearest ones would crowd a
+    few blocks and the k-th largest block maximum would sit far below the k-th largest value."""
+    import torch
+
+    if getattr(index, "_ex_bf16_of", None) is not index.E_ex:
+        E = np.ascontiguousarray(index.E_ex, dtype=np.float32)
+        m = len(E)
+        perm = np.random.default_rng(0).permutation(m)
+        padded = np.zeros((-(-m // NEAREST_BLOCK) * NEAREST_BLOCK, E.shape[1]), dtype=np.float32)
+        padded[:m] = E[perm]
+        norm_max = float(np.sqrt(np.einsum("ij,ij->i", E.astype(np.float64), E.astype(np.float64))).max())
+        index._ex_bf16 = (torch.from_numpy(padded).to(torch.bfloat16), perm, norm_max)
+        index._ex_bf16_of = index.E_ex
+    return index._ex_bf16
+
+
+_PREFILTER_FAST: bool | None = None
+
+
+def _prefilter_on(index) -> bool:
+    """Whether to use the bfloat16 pre-filter: ``PREFILTER`` when set, else a one-time timing of
+    both products on this CPU (without bfloat16 units the pre-filter can be slower). Either way the
+    result is the same (``nearest_examples``), only its cost differs."""
+    global _PREFILTER_FAST
+    if PREFILTER is not None:
+        return bool(PREFILTER)
+    if _PREFILTER_FAST is None:
+        try:
+            import time
+
+            import torch
+        except ImportError:  # pragma: no cover - torch comes with the encoder
+            _PREFILTER_FAST = False
+            return False
+        rng = np.random.default_rng(0)
+        V = rng.standard_normal((256, 384)).astype(np.float32)
+        E = rng.standard_normal((4096, 384)).astype(np.float32)
+        Vb, Eb = torch.from_numpy(V).to(torch.bfloat16), torch.from_numpy(E).to(torch.bfloat16)
+        best = {}
+        for name, f in (("f32", lambda: V @ E.T), ("bf16", lambda: Vb @ Eb.T)):
+            runs = []
+            for _ in range(3):
+                t = time.perf_counter()
+                f()
+                runs.append(time.perf_counter() - t)
+            best[name] = min(runs)
+        # the pre-filter also pays a top-k and the re-scoring: worth it only well under the float32 cost
+        _PREFILTER_FAST = best["bf16"] < 0.5 * best["f32"]
+    return _PREFILTER_FAST
 
 
 def _nearest(S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
