@@ -148,3 +148,55 @@ def test_find_codes_pretest_changes_nothing(text):
     assert len(got) == len(set(full))
     if not codes._FOUR_DIGITS.search(text):
         assert got == [] and full == []
+
+
+@pytest.fixture(scope="module")
+def hinter():
+    from nlp.hs.hinter import get_hinter
+
+    return get_hinter()
+
+
+def test_formula_batch_equals_get_one_heading_at_a_time(hinter):
+    """``ranker.formula_batch`` keeps what ``_SubScores.get(h, formula=True)`` keeps, heading by
+    heading, including headings whose subheadings tie ("Other" twice under one heading, equal
+    scores made on purpose below) and headings with one subheading."""
+    texts = ["men's cotton shirts, knitted", "stainless steel kitchen sinks", "frozen shrimp",
+             "polyethylene film for packaging", "bolts of steel", "other", "parts of pumps",
+             "wooden furniture for bedrooms", "lithium ion batteries", "tea"]
+    vecs = hinter.encoder.encode(texts)
+    ix = hinter.index
+
+    def fresh():
+        cands = ranker.build_candidates(ix, texts, vecs, hinter.lexicon)
+        # ties made on purpose: the first two subheadings of every third candidate share a value
+        for c in cands:
+            c.sub_scores.row = np.array(c.sub_scores.row, copy=True)
+            for h in c.heads[::3]:
+                lo, hi = ix.sub_bounds[h]
+                if hi - lo >= 2:
+                    c.sub_scores.row[lo + 1] = c.sub_scores.row[lo]
+        return cands
+
+    one, batch = fresh(), fresh()
+    jobs = [(c.sub_scores, h) for c in batch for h in c.heads]
+    jobs += jobs[:5]  # a pair asked twice is scored once
+    ranker.formula_batch(jobs)
+    n_multi = 0
+    for a, b in zip(one, batch):
+        for h in a.heads:
+            want = a.sub_scores.get(h, formula=True)
+            assert b.sub_scores._done[h] == want
+            n_multi += len(want) > 1
+    assert n_multi > 50
+
+
+def test_prefetched_lower_hints_equal_the_lazy_ones(hinter, monkeypatch):
+    """The hinter's batched lower hints give the same hints as asking each heading in turn."""
+    from nlp.hs import hinter as hinter_mod
+
+    texts = ["cotton t-shirts", "HS 6403.99 leather boots", "qwzx plorb", "steel screws and bolts",
+             "frozen boneless beef", "a set of kitchen knives and a block", "ceramic floor tiles"]
+    fast = hinter.hint(texts, top=5)
+    monkeypatch.setattr(hinter_mod, "formula_batch", lambda jobs: None)
+    assert hinter.hint(texts, top=5) == fast

@@ -23,7 +23,7 @@ from .corpus import load_corpus
 from .encoder import get_encoder
 from .lexicon import get_lexicon, load_lexicon
 from .nomenclature import DATA_DIR, get, wording
-from .ranker import FEATURES, REGISTERS, Ranker, build_candidates, fallback_scores, head_phrase
+from .ranker import FEATURES, REGISTERS, Ranker, build_candidates, fallback_scores, formula_batch, head_phrase
 from .retrieval import Index
 from .subheading import load_picker
 from .textnorm import shorten
@@ -114,11 +114,12 @@ class Hinter:
         for cs in comps:
             comp_hints.append(list(zip(cs, per[at:at + len(cs)])))
             at += len(cs)
-        for i, text, c, conf, ch in zip(todo, model_texts, cands, confs, comp_hints):
-            known = self.index.knows_a_word(text)
+        knowns = [self.index.knows_a_word(t) for t in model_texts]
+        orders = self._formula_prefetch(model_texts, cands, confs, knowns, top)
+        for i, text, c, conf, ch, known, order in zip(todo, model_texts, cands, confs, comp_hints, knowns, orders):
             if not known:
                 conf = conf * min(1.0, UNKNOWN_WORDS_CAP / max(float(conf.max()), 1e-12))  # order kept
-            results[i] = self._hints_for(text, c, top, conf)
+            results[i] = self._hints_for(text, c, top, conf, order)
             results[i] = chemistry.apply_to_hints(text, results[i], c, conf, self)  # docs/nlp.md, "Chemical names"
             results[i] = composite.apply_to_hints(text, results[i], c, conf, self, register,
                                                   component_hints=ch)  # "Parts and sets"
@@ -133,9 +134,33 @@ class Hinter:
                     h["explanation"] += f" [text cut to its first {MAX_CHARS:,} of {len(texts[i]):,} characters]"
         return results
 
-    def _hints_for(self, text: str, c, top: int, conf: np.ndarray) -> list[dict]:
+    def _formula_prefetch(self, texts, cands, confs, knowns, top: int) -> list:
+        """The subheadings of every text's lower hints in one pass (``ranker.formula_batch``), and
+        each text's candidate order for ``_hints_for``.
+
+        Only where the hints are known in advance: a text with no valid code written in it and a
+        known word (its confidences are not rescaled) shows its candidates in confidence order,
+        one per heading, so its hints 2..``top`` are the candidates at positions 1..``top``-1 (0..
+        without a picker), each scored by the fixed formula. Other texts (None) are left to
+        ``_hints_for`` as before.
+        """
+        first = PICKER_HINTS if self.subheading is not None else 0
+        orders: list = [None] * len(texts)
+        jobs = []
+        for k, (text, c, conf, known) in enumerate(zip(texts, cands, confs, knowns)):
+            if not known or any(x["valid"] for x in find_codes(text)):
+                continue
+            order = np.argsort(-conf).tolist()
+            orders[k] = order
+            ss = c.sub_scores
+            jobs += [(ss, c.heads[r]) for r in order[first:top]]
+        formula_batch(jobs)
+        return orders
+
+    def _hints_for(self, text: str, c, top: int, conf: np.ndarray, order: list | None = None) -> list[dict]:
         ix = self.index
-        order = np.argsort(-conf).tolist()
+        if order is None:
+            order = np.argsort(-conf).tolist()
         hints: list[dict] = []
         written = [k for k in find_codes(text) if k["valid"]]
         used: set[str] = set()
