@@ -200,3 +200,39 @@ def test_prefetched_lower_hints_equal_the_lazy_ones(hinter, monkeypatch):
     fast = hinter.hint(texts, top=5)
     monkeypatch.setattr(hinter_mod, "formula_batch", lambda jobs: None)
     assert hinter.hint(texts, top=5) == fast
+
+
+def test_hint_pauses_the_collector_and_leaves_it_as_found(hinter, monkeypatch):
+    """The collector is off during a call (the speed reason is in ``Hinter.hint``), back on after
+    it, also after an error, and left off when the caller had turned it off."""
+    import gc
+
+    seen = []
+    real = type(hinter)._hint_texts
+
+    def spy(self, *a, **k):
+        seen.append(gc.isenabled())
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(type(hinter), "_hint_texts", spy)
+    assert gc.isenabled()
+    hinter.hint(["a set of a knife and a fork", "cotton shirts"])
+    assert gc.isenabled() and seen and not any(seen)  # the set rule's inner call too
+    with pytest.raises(ValueError):
+        hinter.hint(["x"], register="neither")
+    assert gc.isenabled()
+
+    def boom(self, *a, **k):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(type(hinter), "_hint_texts", boom)
+    with pytest.raises(RuntimeError):
+        hinter.hint(["cotton shirts"])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        monkeypatch.setattr(type(hinter), "_hint_texts", real)
+        hinter.hint(["cotton shirts"])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
