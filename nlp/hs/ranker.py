@@ -165,6 +165,9 @@ def _build_block(index, texts, vecs, lexicon, exclude_groups, heads=None) -> lis
             inv = np.arange(len(hp_rows))
             hv = get_encoder().encode([hp[i] for i in hp_rows])
     allv = vecs if hv is None else np.concatenate([vecs, hv])
+    # The neighbour search first when nothing is hidden: its bfloat16 part runs on torch's
+    # threads, best before numpy's BLAS products below (see nearest_examples).
+    near = nearest_examples(index, allv) if exclude_groups is None and len(index.examples) > 0 else None
     S_head_all = allv @ index.E_head.T
     S_sub_all, sub_max_all = index.sub_similarities(allv)
     S_head, S_sub, sub_max = S_head_all[:n], S_sub_all[:n], sub_max_all[:n]   # (n, H), (n, S), (n, H)
@@ -192,7 +195,7 @@ def _build_block(index, texts, vecs, lexicon, exclude_groups, heads=None) -> lis
         hidden_ex = None
         if exclude_groups is None:
             # Nothing hidden: the same neighbours without every (text, example) product in float32.
-            nbr_all, sims_all = nearest_examples(index, allv)
+            nbr_all, sims_all = near
         else:
             S_ex_all = allv @ index.E_ex.T
             S_ex = S_ex_all[:n]
@@ -296,18 +299,19 @@ def nearest_examples(index, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     (~90 ms per 1,000 texts over 18k examples) and grows with the corpus. Two steps instead:
 
     1. a bfloat16 product over all examples (``torch``; on a CPU with bfloat16 units, AMX or
-       AVX512-BF16, about a third of the float32 product's time), and per row the 15th largest
-       value ``a15`` of it (``torch.topk``);
+       AVX512-BF16, a quarter to a third of the float32 product's time), and per row the k-th
+       largest of its block maxima ``t`` (blocks of ``NEAREST_BLOCK`` examples, shuffled; k
+       blocks hold a value ``>= t``, so the k-th largest value ``a_k >= t``);
     2. the exact float32 similarities (the same BLAS product as before, on fewer columns) of the
-       examples whose bfloat16 value is at least ``a15 - 2 eps``, and ``_nearest`` over them.
+       examples whose bfloat16 value is at least ``t - 2 eps``, and the k best of them.
 
     Why it is exact: for unit vectors, rounding both to bfloat16 moves each product term by at most
-    ``(2u + u^2) |q_i x_i|`` and their sum by at most ``(2u + u^2) |q| |x|``, the bfloat16 result by
-    half a unit in its last place more (``<= 2^-9`` below 1), the float32 accumulation by ~1e-5:
-    ``eps`` below bounds ``|bf16 - float32|`` with the vectors' actual norms. Any of a row's 15
-    best examples has float32 value ``>= v15 >= a15 - eps`` (15 examples have bfloat16 value
-    ``>= a15``, so float32 ``>= a15 - eps``), so its bfloat16 value is ``>= a15 - 2 eps``: it is
-    re-scored, with every example tied with it. Rows are re-scored in groups of ``RESCORE_ROWS``
+    ``(2u + u^2) |q_i x_i|`` and their sum by at most ``(2u + u^2) |q| |x|``; rounding the result
+    to bfloat16 adds half a unit in its last place (``2^-8`` for values up to 2; ``eps`` allows a
+    whole ``2^-8``), the float32 sums ~1e-5: ``eps`` below bounds ``|bf16 - float32|`` with the
+    vectors' actual norms. Any of a row's k best examples has float32 value ``>= v_k >= t - eps``
+    (k examples have bfloat16 value ``>= t``, so float32 ``>= t - eps``), so its bfloat16 value
+    is ``>= t - 2 eps``: it is re-scored, with every example tied with it. Rows are re-scored in groups of ``RESCORE_ROWS``
     over the union of their candidates (a few per cent of the examples), with columns in example
     order, so ties keep example order as in ``_nearest``. The re-scored values are bit-for-bit
     those of the full product: OpenBLAS sums each dot product in the same order for any number of
@@ -326,23 +330,28 @@ def nearest_examples(index, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     B = NEAREST_BLOCK
     Vb = torch.from_numpy(V).to(torch.bfloat16)
     q_norm = np.sqrt(np.einsum("ij,ij->i", V.astype(np.float64), V.astype(np.float64)))
+    # inputs' rounding + the result's rounding (half a unit in the last place up to 2, allowed a
+    # whole one) + float32 sums
     eps = ((2 * _BF16_UNIT + _BF16_UNIT ** 2) * q_norm * norm_max
-           + 2.0 ** -9 * np.maximum(1.0, q_norm * norm_max) + 1e-4)
+           + 2.0 ** -8 * np.maximum(1.0, q_norm * norm_max) + 1e-4)
     nbr = np.empty((n, k), dtype=np.intp)
     sims = np.empty((n, k), dtype=np.float32)
     # Rows in chunks of about PREFILTER_CHUNK (each at least half of it, n >= PREFILTER_MIN_ROWS):
     # a chunk's bfloat16 matrix stays in cache from the product to the re-scoring (the whole
     # matrix at once made the product itself almost twice as slow on 28k examples).
     chunks = np.linspace(0, n, -(-n // PREFILTER_CHUNK) + 1).astype(int)
+    # bfloat16 values read through their bits as int16: for positive values the order is the
+    # same (sign bit clear, exponent then mantissa), and every negative value is below every
+    # positive one; the thresholds are positive (groups where one is not take every column).
+    # All of torch's work first, then numpy's: interleaved, the two libraries' thread pools
+    # (OpenBLAS's workers keep spinning a while after each product) fought over the two cores
+    # and the search took longer than the plain product in wall time.
+    prods = []
     for c0, c1 in zip(chunks[:-1], chunks[1:]):
-        # bfloat16 values read through their bits as int16: for positive values the order is
-        # the same (sign bit clear, exponent then mantissa), and every negative value is below
-        # every positive one; the thresholds are positive (groups where one is not take every
-        # column).
         At = (Vb[c0:c1] @ Eb).view(torch.int16)  # (rows, M)
-        nb = At.shape[1] // B
-        bmax = At.view(c1 - c0, nb, B).amax(dim=2).numpy()
-        A = At.numpy()
+        prods.append((At.numpy(), At.view(c1 - c0, At.shape[1] // B, B).amax(dim=2).numpy()))
+    for (c0, c1), (A, bmax) in zip(zip(chunks[:-1], chunks[1:]), prods):
+        nb = bmax.shape[1]
         t16 = np.partition(bmax, nb - k, axis=1)[:, nb - k]  # k-th largest block maximum <= a_k
         t = (t16.astype(np.int32) << 16).view(np.float32).astype(np.float64)
         thr = (t - 2 * eps[c0:c1]).astype(np.float32)
