@@ -134,7 +134,8 @@ class Hinter:
             at += len(cs)
         knowns = [self.index.knows_a_word(t) for t in model_texts]
         orders = self._formula_prefetch(model_texts, cands, confs, knowns, top)
-        for i, text, c, conf, ch, known, order in zip(todo, model_texts, cands, confs, comp_hints, knowns, orders):
+        for i, text, c, conf, ch, known, order in zip(todo, model_texts, cands, confs, comp_hints, knowns,
+                                                      orders):
             if not known:
                 conf = conf * min(1.0, UNKNOWN_WORDS_CAP / max(float(conf.max()), 1e-12))  # order kept
             results[i] = self._hints_for(text, c, top, conf, order)

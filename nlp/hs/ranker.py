@@ -306,17 +306,18 @@ def nearest_examples(index, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
        examples whose bfloat16 value is at least ``t - 2 eps``, and the k best of them.
 
     Why it is exact: for unit vectors, rounding both to bfloat16 moves each product term by at most
-    ``(2u + u^2) |q_i x_i|`` and their sum by at most ``(2u + u^2) |q| |x|``; rounding the result
-    to bfloat16 adds half a unit in its last place (``2^-8`` for values up to 2; ``eps`` allows a
-    whole ``2^-8``), the float32 sums ~1e-5: ``eps`` below bounds ``|bf16 - float32|`` with the
-    vectors' actual norms. Any of a row's k best examples has float32 value ``>= v_k >= t - eps``
-    (k examples have bfloat16 value ``>= t``, so float32 ``>= t - eps``), so its bfloat16 value
-    is ``>= t - 2 eps``: it is re-scored, with every example tied with it. Rows are re-scored in groups of ``RESCORE_ROWS``
-    over the union of their candidates (a few per cent of the examples), with columns in example
-    order, so ties keep example order as in ``_nearest``. The re-scored values are bit-for-bit
-    those of the full product: OpenBLAS sums each dot product in the same order for any number of
-    rows and columns, except in its small-matrix kernels, which the ``RESCORE_*`` minima keep
-    clear of (tested, ``tests/test_hs_speed_prefilter.py``; hints checked byte-identical).
+    ``(2u + u^2) |q_i x_i|`` and their sum by at most ``(2u + u^2) |q| |x|``; rounding the result to
+    bfloat16 adds half a unit in its last place (``2^-8`` for values up to 2; ``eps`` allows a whole
+    ``2^-8``), the float32 sums ~1e-5: ``eps`` below bounds ``|bf16 - float32|`` with the vectors'
+    actual norms. Any of a row's k best examples has float32 value ``>= v_k >= t - eps`` (k examples
+    have bfloat16 value ``>= t``, so float32 ``>= t - eps``), so its bfloat16 value is
+    ``>= t - 2 eps``: it is re-scored, with every example tied with it. Rows are re-scored in
+    groups of ``RESCORE_ROWS`` over the union of their candidates (a few per cent of the examples),
+    with columns in example order, so ties keep example order as in ``_nearest``. The re-scored
+    values are bit-for-bit those of the full product: OpenBLAS sums each dot product in the same
+    order for any number of rows and columns, except in its small-matrix kernels, which the
+    ``RESCORE_*`` minima keep clear of (tested, ``tests/test_hs_speed_prefilter.py``; hints
+    checked byte-identical).
     """
     E = index.E_ex
     n, m = len(V), len(E)
@@ -392,9 +393,10 @@ def _top_k(S: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _bf16_examples(index):
     """The examples' vectors in bfloat16 as columns (384 x M), in a fixed shuffled order and padded
-    with zero vectors to whole blocks of ``NEAREST_BLOCK`` (made once per example set), the
-    order, and their largest norm. Why shuffled: examples come grouped by heading, so a text's nearest ones would crowd a
-    few blocks and the k-th largest block maximum would sit far below the k-th largest value."""
+    with zero vectors to whole blocks of ``NEAREST_BLOCK`` (made once per example set), the order,
+    and their largest norm. Why shuffled: examples come grouped by heading, so a text's nearest ones
+    would crowd a few blocks and the k-th largest block maximum would sit far below the k-th largest
+    value."""
     import torch
 
     if getattr(index, "_ex_bf16_of", None) is not index.E_ex:
