@@ -196,6 +196,7 @@ def _build_block(index, texts, vecs, lexicon, exclude_groups, heads=None) -> lis
         if exclude_groups is None:
             # Nothing hidden: the same neighbours without every (text, example) product in float32.
             nbr_all, sims_all = near
+            nbr, sims = nbr_all[:n], sims_all[:n]
         else:
             S_ex_all = allv @ index.E_ex.T
             S_ex = S_ex_all[:n]
@@ -209,8 +210,6 @@ def _build_block(index, texts, vecs, lexicon, exclude_groups, heads=None) -> lis
                     hidden_ex[i] = groups == g
             S_ex[hidden_ex] = -1.0
             nbr, sims = _nearest(S_ex)
-        if exclude_groups is None:
-            nbr, sims = nbr_all[:n], sims_all[:n]
         nn_sim = sims[:, 0]
         nh = index.ex_head[nbr]
         top1 = nh[:, 0]
@@ -384,11 +383,7 @@ def _top_k(S: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     n, m = S.shape
     t = np.partition(S, m - k, axis=1)[:, m - k]
     rr, cc = np.nonzero(S >= t[:, None])  # row by row, columns ascending
-    vv = S[rr, cc]
-    order = np.lexsort((-vv, rr))  # by row, then value descending; stable, so ties in column order
-    count = np.bincount(rr, minlength=n)
-    pick = order[(np.cumsum(count) - count)[:, None] + np.arange(k)]
-    return cc[pick], vv[pick]
+    return _best_per_row(rr, cc, S[rr, cc], n, k)
 
 
 def _bf16_examples(index):
@@ -485,6 +480,13 @@ def _nearest(S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     rr = r[kb]
     cc = b[kb] * B + kc
     vv = vals[kb, kc]
+    return _best_per_row(rr, cc, vv, n, k)
+
+
+def _best_per_row(rr: np.ndarray, cc: np.ndarray, vv: np.ndarray, n: int, k: int):
+    """From kept cells (rows ``rr`` ascending, columns ``cc`` ascending within a row, values
+    ``vv``; at least ``k`` per row), each row's ``k`` best columns and values, best first, equal
+    values in column order: the last step of ``_nearest`` and ``_top_k``."""
     order = np.lexsort((-vv, rr))  # by row, then value descending; stable, so ties in column order
     count = np.bincount(rr, minlength=n)
     pick = order[(np.cumsum(count) - count)[:, None] + np.arange(k)]
