@@ -24,7 +24,7 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
 from .evaluate import ece_noise_floor
-from .ranker import NW_CAP, _logit
+from .ranker import NW_CAP, _logit, logit_gaps
 from .train import (CUSTOMS_VALIDATION, SEED, apply_platt, base_probabilities, calibration_figures, cross_fit, fit_platt,
                     top_candidates)
 
@@ -35,18 +35,7 @@ def candidate_inputs(p, rid, extra: dict) -> dict:
     """Per-candidate inputs a correction may read: the base logit, its gap to the best *other*
     candidate of the row (positive only for the top one, capped at 10), the nearest example's
     similarity, log word count (capped as the base map caps it) and the head-phrase flag."""
-    z = _logit(p)
-    order = np.lexsort((-z, rid))
-    first = np.searchsorted(rid[order], np.unique(rid))
-    best = np.full(rid.max() + 1, -np.inf)
-    second = np.full(rid.max() + 1, -np.inf)
-    best[rid[order[first]]] = z[order[first]]
-    has_two = np.r_[first[1:], len(order)] - first > 1
-    second[rid[order[first[has_two]]]] = z[order[first[has_two] + 1]]
-    is_top = np.zeros(len(z), dtype=bool)
-    is_top[order[first]] = True
-    gap = np.where(is_top, z - second[rid], z - best[rid])
-    return {"logit": z, "gap": np.minimum(np.nan_to_num(gap, posinf=10.0), 10.0), "nn_sim": extra["nn_sim"],
+    return {"logit": _logit(p), "gap": logit_gaps(p, rid), "nn_sim": extra["nn_sim"],
             "log_words": np.log1p(np.minimum(extra["n_words"], NW_CAP)), "head": extra["head"]}
 
 

@@ -224,13 +224,14 @@ def dev_cross_validation(path, folds: int = 5, seed: int = 2022) -> dict:
     return out
 
 
-def correction_figures(path, hinter=None) -> dict:
+def correction_figures(path, hinter=None, register: str = "customs") -> dict:
     """The shipped hinter's register correction re-examined on the file it is fitted on.
 
-    A correction fitted on a file and scored on it looks better than it is: this refits the two
-    numbers on 4/5 of the file's rows over the shipped base map and scores the top hint of the
-    other fifth (``train.cross_fit_correction``, 20 shuffles), beside the in-sample figure.
-    Nothing is saved. Meant for CBP validation (customs) and the firm calibration set (firm).
+    A correction fitted on a file and scored on it looks better than it is: this refits the
+    register's correction (in its shipped form) on 4/5 of the file's rows over the shipped base
+    map and scores the top hint of the other fifth (``train.cross_fit_correction``, 20 shuffles),
+    beside the in-sample figure. Nothing is saved. Meant for CBP validation (customs) and the firm
+    calibration set (firm).
     """
     from .hinter import get_hinter
     from .train import base_probabilities, cross_fit_correction
@@ -240,7 +241,9 @@ def correction_figures(path, hinter=None) -> dict:
         raise ValueError("no trained ranker: run `python -m nlp.hs.train`")
     rows = load_labelled_csv(Path(path), check=False)
     p, y, rid = base_probabilities(hinter.ranker, hinter.index, hinter.lexicon, rows)
-    return {"labels": str(path), **cross_fit_correction(p, y, rid)}
+    shipped = getattr(hinter.ranker.calibration, register, None) or {}
+    form = shipped.get("form", "platt")
+    return {"labels": str(path), "form": form, **cross_fit_correction(p, y, rid, form=form)}
 
 
 def misses(path, limit: int = 20, register: str = "firm") -> list[dict]:
@@ -285,7 +288,7 @@ def main(argv=None) -> int:
 
     report["customs correction, re-fitted out of sample on cbp_rulings_validation.csv"] = correction_figures(
         args.shared / "cbp_rulings_validation.csv")
-    report["firm correction, re-fitted out of sample on calibration_firm.csv"] = correction_figures(FIRM_CALIBRATION)
+    report["firm correction, re-fitted out of sample on calibration_firm.csv"] = correction_figures(FIRM_CALIBRATION, register="firm")
     for path in HELDOUT_FIRM_SETS:
         if path.exists():
             report[path.name] = evaluate_file(path, register="firm")

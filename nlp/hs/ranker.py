@@ -701,12 +701,14 @@ class Calibration:
         """The base map alone (what the register corrections are fitted on)."""
         return Calibration(self.coef, self.intercept)
 
-    def __call__(self, q, nn_sim, n_words, register: str = "firm") -> np.ndarray:
+    def __call__(self, q, nn_sim, n_words, register: str = "firm", rid=None) -> np.ndarray:
+        """Confidences of candidates; ``rid`` says which text each belongs to (default: one text),
+        read only by a correction that uses the logit gap between a text's candidates."""
         if register not in REGISTERS:
             raise ValueError(f"register must be one of {REGISTERS}, not {register!r}")
         p = _sigmoid(calibration_features(q, nn_sim, n_words) @ self.coef + self.intercept)
         correction = self.customs if register == "customs" else self.firm
-        return apply_correction(correction, p) if correction else p
+        return apply_correction(correction, p, rid) if correction else p
 
     def to_json(self) -> dict:
         return {"kind": "logistic-register", "coef": self.coef.tolist(), "intercept": self.intercept,
@@ -722,10 +724,49 @@ def _logit(p):
     return np.log(p / (1 - p))
 
 
-def apply_correction(correction: dict, p) -> np.ndarray:
-    """A register's two-number Platt correction ``{"a", "b"}`` applied to base-map probabilities:
-    monotone (a > 0), so it changes what a confidence means, never the order of the hints."""
-    return _sigmoid(correction["a"] * _logit(p) + correction["b"])
+GAP_CAP = 10.0  # a text with one candidate reads as a gap this wide
+
+
+def logit_gaps(p, rid=None) -> np.ndarray:
+    """Per candidate, its base logit minus the best *other* candidate's of the same text: the
+    margin of a text's top candidate over its second (positive, capped at ``GAP_CAP``), and for
+    every other candidate its distance below the top (negative). ``rid``: the text of each
+    candidate (default: all one text)."""
+    z = _logit(p)
+    if len(z) == 0:
+        return z
+    rid = np.zeros(len(z), dtype=int) if rid is None else np.asarray(rid)
+    n = int(rid.max()) + 1
+    order = np.lexsort((-z, rid))
+    first = np.searchsorted(rid[order], np.arange(n))
+    present = np.bincount(rid, minlength=n) > 0
+    best = np.full(n, -np.inf)
+    second = np.full(n, -np.inf)
+    best[present] = z[order[first[present]]]
+    has_two = np.bincount(rid, minlength=n) > 1
+    second[has_two] = z[order[first[has_two] + 1]]
+    is_top = np.zeros(len(z), dtype=bool)
+    is_top[order[first[present]]] = True
+    gap = np.where(is_top, z - second[rid], z - best[rid])
+    return np.minimum(gap, GAP_CAP)
+
+
+def apply_correction(correction: dict, p, rid=None) -> np.ndarray:
+    """A register's Platt correction applied to base-map probabilities.
+
+    Two forms. ``{"a", "b"}``: ``sigmoid(a * logit + b)``. ``{"a", "g", "b"}`` also reads the
+    logit gap of each candidate to the best other candidate of its text (``logit_gaps``): how far
+    a top hint leads its runner-up says something the logit alone does not (in firm text a wide
+    lead adds confidence; in rulings the base map's wide leads were the over-confident ones, so
+    there the fitted ``g`` is negative; docs/nlp.md, "Customs correction, chosen out of sample").
+    Both keep the order of a text's hints: the fit only keeps
+    the gap form with a > 0, a + g > 0 and a + 2g > 0 (``train.fit_platt_gap``), which makes the
+    map increasing in the logit for the top candidate and for the others alike.
+    """
+    z = correction["a"] * _logit(p) + correction["b"]
+    if correction.get("g"):
+        z = z + correction["g"] * logit_gaps(p, rid)
+    return _sigmoid(z)
 
 
 NN_COL = FEATURES.index("nn_sim")
@@ -765,7 +806,7 @@ class Ranker:
         tot = np.bincount(rid, weights=p, minlength=len(cands))
         q = np.where(tot[rid] > 0, p / np.maximum(tot[rid], 1e-300), 1.0 / np.maximum(sizes[rid], 1))
         nw = np.array([c.n_words for c in cands])[rid]
-        conf = q if self.calibration is None else self.calibration(q, X[:, NN_COL], nw, register)
+        conf = q if self.calibration is None else self.calibration(q, X[:, NN_COL], nw, register, rid)
         return np.split(conf, np.cumsum(sizes)[:-1])
 
     def to_json(self) -> dict:
