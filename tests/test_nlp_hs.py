@@ -66,6 +66,9 @@ def test_description_fixes_applied():
     assert "minister" not in get("940199")["description"]
     assert "drone" in get("8806")["description"].lower()
     assert get("230990")["description"].startswith("Preparations of a kind used in animal feeding")
+    assert "spark-ignition" in get("870230")["description"]  # not 8702.20's diesel hybrid again
+    assert "photosensitive" not in get("854151")["description"]
+    assert "light commercial" not in get("401190")["description"]
 
 
 # --- codes written in text ---------------------------------------------------------------
