@@ -101,10 +101,14 @@ def test_cache_encodes_each_text_and_head_once(monkeypatch):
     assert len(calls) == 1  # all from the cache
     np.testing.assert_array_equal(v, v2)
     np.testing.assert_array_equal(h, h2)
-    # a text whose vector is cached (plain encode) but not its head's is encoded once more
-    enc.encode([LONG[2]])
-    enc.encode_with_heads([LONG[2]], [head_end(LONG[2])])
+    # a text whose vector is cached (plain encode, or primed) but not its head's is encoded
+    # once more, and keeps the cached vector
+    primed = np.full(384, 1 / np.sqrt(384), dtype=np.float32)
+    enc.prime([LONG[2]], primed[None])
+    v3, h3 = enc.encode_with_heads([LONG[2]], [head_end(LONG[2])])
     assert calls[-1] == [LONG[2]]
+    np.testing.assert_array_equal(v3[0], primed)
+    assert h3[0].any() and not np.array_equal(h3[0], primed)
     # the text alone (no head asked) is served from the cache
     enc.encode_with_heads([LONG[3], SHORT[1]], [None, None])
     assert calls[-1] == [LONG[3], SHORT[1]]

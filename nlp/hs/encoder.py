@@ -145,7 +145,9 @@ class Encoder:
 
         A head vector is cached under ``(text, end)`` beside the text's own vector (one bound
         for both); a text whose head is asked for and not cached is encoded again, once, with
-        every other miss of the call in the same batches (one encoder call per block).
+        every other miss of the call in the same batches (one encoder call per block). A text
+        vector already cached is kept and returned (e.g. a labelled example's, primed from the
+        shipped float16 file): a text reads the same vector whether or not its head was asked.
         """
         n = len(texts)
         vecs = np.zeros((n, self.dim), dtype=np.float32)
@@ -171,8 +173,10 @@ class Encoder:
             with self._lock:
                 for k, t in enumerate(uniq):
                     rows = todo[keys[k]]
-                    vecs[rows] = v[k]
-                    self._cache[t] = v[k]
+                    known = self._cache.get(t)
+                    if known is None:
+                        known = self._cache[t] = v[k]
+                    vecs[rows] = known
                     if uends[k] is not None:
                         heads[rows] = h[k]
                         self._cache[(t, uends[k])] = h[k]
