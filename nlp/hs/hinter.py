@@ -24,7 +24,7 @@ from .corpus import load_corpus
 from .encoder import get_encoder
 from .lexicon import get_lexicon, load_lexicon
 from .nomenclature import DATA_DIR, get, wording
-from .ranker import FEATURES, REGISTERS, Ranker, build_candidates, fallback_scores, formula_batch, head_phrase
+from .ranker import FEATURES, REGISTERS, Ranker, build_candidates, fallback_scores, formula_batch, head_end
 from .retrieval import Index
 from .subheading import load_picker
 from .textnorm import shorten
@@ -107,15 +107,15 @@ class Hinter:
         if not todo or top <= 0:
             return results
         model_texts = [clean[i] for i in todo]
-        # Long texts' head phrases are embedded in the same encoder call (one batch, not one more
-        # small call per block of candidates; build_candidates then finds them in the cache).
-        # Retrieval reads the text without its origin, item numbers and count prefix (noise.py);
-        # codes, chemical names, sets and garments are read from the text as written.
+        # Long texts' head phrases are pooled from the texts' own forward pass (one encoder call;
+        # docs/nlp.md, "Speed, tenth round"). Retrieval reads the text without its origin, item
+        # numbers and count prefix (noise.py); codes, chemical names, sets and garments are read
+        # from the text as written.
         search_texts = [noise.clean(t) for t in model_texts]
-        heads = [head_phrase(t) for t in search_texts]
-        vecs = self.encoder.encode(search_texts + [p for p in heads if p])[:len(model_texts)]
+        ends = [head_end(t) for t in search_texts]
+        vecs, head_vecs = self.encoder.encode_with_heads(search_texts, ends)
         excl = None if exclude_groups is None else [exclude_groups[i] for i in todo]
-        cands = build_candidates(self.index, search_texts, vecs, self.lexicon, excl, heads)
+        cands = build_candidates(self.index, search_texts, vecs, self.lexicon, excl, (ends, head_vecs))
         if self.subheading is not None:
             self.subheading.attach(cands, vecs)
         if self.ranker is not None:

@@ -64,16 +64,24 @@ _HEAD_SPLIT = re.compile(r"\s*[,;:(\[]|\s+(?:of|for|with|from|in|on|used|which|t
 HEAD_MIN_WORDS = 10  # shorter texts are read whole (6 measured: CBP validation up, hs_dev CV down 2 rows)
 
 
-def head_phrase(text: str) -> str | None:
-    """The head phrase of a text of ``HEAD_MIN_WORDS`` words or more, or None."""
+def head_end(text: str) -> int | None:
+    """Where the head phrase of a text of ``HEAD_MIN_WORDS`` words or more ends (a character
+    offset: the head is ``text[:end].strip()``), or None. The encoder pools the head's tokens
+    from the text's own forward pass by this offset (``Encoder.encode_with_heads``)."""
     n = word_count(text)
     if n < HEAD_MIN_WORDS:
         return None
     m = _HEAD_SPLIT.search(text)
     if not m or m.start() == 0:
         return None
-    head = text[: m.start()].strip()
-    return head if head and word_count(head) < n else None
+    head = text[: m.start()]
+    return len(head.rstrip()) if head.strip() and word_count(head) < n else None
+
+
+def head_phrase(text: str) -> str | None:
+    """The head phrase of a text of ``HEAD_MIN_WORDS`` words or more, or None."""
+    end = head_end(text)
+    return None if end is None else text[:end].strip()
 
 
 K_NEIGHBOURS = 15
@@ -101,8 +109,10 @@ def build_candidates(index, texts, vecs, lexicon, exclude_groups=None, heads=Non
     """Features for every candidate heading of every text, in blocks of ``CHUNK`` texts.
 
     ``exclude_groups[i]`` hides examples of that group from text ``i`` (leave-one-group-out
-    features for training, so a row never finds itself or its own rewordings). ``heads[i]``:
-    ``head_phrase(texts[i])`` when the caller has it already (the hinter does).
+    features for training, so a row never finds itself or its own rewordings). ``heads``:
+    ``([head_end(t) for t in texts], head vectors)`` from ``Encoder.encode_with_heads`` when the
+    caller has them already (the hinter does); else they are taken here from the encoder (its
+    cache, or one more pass over the texts that have a head: training's case), pooled the same way.
 
     Every text is read through ``noise.clean`` first (country of origin, item numbers, count
     prefixes cut; docs/nlp.md, "Customs text noise and candidate recall"): training, the
@@ -115,16 +125,20 @@ def build_candidates(index, texts, vecs, lexicon, exclude_groups=None, heads=Non
     if changed:
         vecs = np.array(vecs, copy=True)
         vecs[changed] = get_encoder().encode([texts[i] for i in changed])
-        if heads is not None:
-            heads = list(heads)
-            for i in changed:
-                heads[i] = head_phrase(texts[i])
+        heads = None  # the changed texts' heads are read again below
+    if heads is None:
+        ends = [head_end(t) for t in texts]
+        hv = np.zeros((len(texts), vecs.shape[1] if len(vecs) else 0), dtype=np.float32)
+        rows = [i for i, e in enumerate(ends) if e is not None]
+        if rows:
+            hv[rows] = get_encoder().encode_with_heads([texts[i] for i in rows], [ends[i] for i in rows])[1]
+    else:
+        ends, hv = heads
     out: list[Candidates] = []
     for a in range(0, len(texts), CHUNK):
         b = a + CHUNK
         out += _build_block(index, texts[a:b], vecs[a:b], lexicon,
-                            None if exclude_groups is None else exclude_groups[a:b],
-                            None if heads is None else heads[a:b])
+                            None if exclude_groups is None else exclude_groups[a:b], (ends[a:b], hv[a:b]))
     return out
 
 
@@ -144,26 +158,17 @@ def _ranks(M: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     return width - (pos - rows * width)
 
 
-def _build_block(index, texts, vecs, lexicon, exclude_groups, heads=None) -> list[Candidates]:
+def _build_block(index, texts, vecs, lexicon, exclude_groups, heads) -> list[Candidates]:
     n = len(texts)
     if n == 0:
         return []
     H = len(index.head_codes)
-    # Head phrases of long texts, embedded apart (the encoder's cache serves repeats). A head
-    # phrase shared by several texts ("Our line" of "Our line of ...") is searched once (its rows
-    # are equal to the last bit either way); not in training, where each row hides other examples.
-    # Their vectors go through the same products as the texts' (one pass over each matrix).
-    hp = [head_phrase(t) for t in texts] if heads is None else heads
-    hp_rows = np.array([i for i, h in enumerate(hp) if h], dtype=int)
-    hv = None
-    if len(hp_rows):
-        if exclude_groups is None:
-            first: dict[str, int] = {}
-            inv = np.array([first.setdefault(hp[i], len(first)) for i in hp_rows], dtype=int)
-            hv = get_encoder().encode(list(first))
-        else:
-            inv = np.arange(len(hp_rows))
-            hv = get_encoder().encode([hp[i] for i in hp_rows])
+    # Head phrases of long texts: their vectors (the head's tokens pooled from the text's own
+    # forward pass, see build_candidates) go through the same products as the texts' (one pass
+    # over each matrix), one row per text that has a head.
+    ends, head_vecs = heads
+    hp_rows = np.array([i for i, e in enumerate(ends) if e is not None], dtype=int)
+    hv = head_vecs[hp_rows] if len(hp_rows) else None
     allv = vecs if hv is None else np.concatenate([vecs, hv])
     # The neighbour search first when nothing is hidden: its bfloat16 part runs on torch's
     # threads, best before numpy's BLAS products below (see nearest_examples).
@@ -188,8 +193,8 @@ def _build_block(index, texts, vecs, lexicon, exclude_groups, heads=None) -> lis
     if len(hp_rows):
         head_enc = enc.copy()
         he = np.maximum(S_head_all[n:], sub_max_all[n:])
-        head_enc[hp_rows] = he[inv]
-        cand[hp_rows[:, None], np.argpartition(-he, N_HEAD - 1, axis=1)[inv, :N_HEAD]] = True
+        head_enc[hp_rows] = he
+        cand[hp_rows[:, None], np.argpartition(-he, N_HEAD - 1, axis=1)[:, :N_HEAD]] = True
     head_knn = knn_max
     if len(index.examples) > 0:
         hidden_ex = None
@@ -227,7 +232,6 @@ def _build_block(index, texts, vecs, lexicon, exclude_groups, heads=None) -> lis
                 hn, hs = _nearest(S_hx)
             else:
                 hn, hs = nbr_all[n:], sims_all[n:]
-            hn, hs = hn[inv], hs[inv]
             head_knn = knn_max.copy()
             head_knn[hp_rows] = 0.0
             hr = np.repeat(hp_rows, hn.shape[1])
