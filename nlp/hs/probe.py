@@ -95,8 +95,12 @@ class Probe:
         return Z
 
     def save(self, path: Path = PROBE_FILE) -> int:
-        """float16 weights (the probabilities move by ~1e-3 at most; the ranker reads them as a
-        feature), float32 intercepts; returns the file's size in bytes."""
+        """float16 weights, float32 intercepts; returns the file's size in bytes.
+
+        float16: half the file (0.87 MB compressed). Measured against the float32 fit it was made
+        from, on CBP validation and hs_dev: every probability within 2.6e-4, every log-probability
+        of a heading above 1e-3 within 1.2e-3, the same best heading for every row. (Training's
+        calibration fits read the float32 fit; hints read the file.)"""
         tmp = Path(path).with_suffix(".tmp.npz")
         np.savez_compressed(tmp, W=self.W.astype(np.float16), b=self.b.astype(np.float32), known=self.known,
                             **{f"meta_{k}": np.array(str(v)) for k, v in self.meta.items()})
@@ -124,23 +128,24 @@ def for_index(index) -> Probe | None:
     """
     if len(index.examples) == 0:
         return None
+    # Every block of every hint asks: answered from the index while its example vectors are the
+    # ones the probe was matched to (``Index.set_examples`` makes a new array), not by hashing
+    # ~18k texts again (a few ms: what a one-text hint would pay each time).
+    if getattr(index, "_probe_of", None) is index.E_ex:
+        return index._probe
     key = examples_digest(index)
-    got = getattr(index, "_probe", None)
-    if got is not None and got.meta.get("examples") == key:
-        return got
     probe = None
     if PROBE_FILE.exists():
         shipped = Probe.load(PROBE_FILE)
         if shipped.meta.get("examples") == key and shipped.W.shape[1] == len(index.head_codes):
             probe = shipped
     if probe is None:
-        if index.examples and not str(index.examples[0].get("group", "")).startswith("_"):
-            print(f"note: fitting the encoder probe on {len(index.examples):,} examples "
-                  f"({PROBE_FILE.name} is for other examples)", file=sys.stderr)
+        print(f"note: fitting the encoder probe on {len(index.examples):,} examples "
+              f"({PROBE_FILE.name} is for other examples)", file=sys.stderr)
         t = time.time()
         probe = fit_probe(index)
         probe.meta["seconds"] = round(time.time() - t, 1)
-    index._probe = probe
+    index._probe, index._probe_of = probe, index.E_ex
     return probe
 
 
