@@ -24,6 +24,7 @@ from .corpus import load_corpus
 from .encoder import get_encoder
 from .lexicon import get_lexicon, load_lexicon
 from .nomenclature import DATA_DIR, get, wording
+from .probe import for_index
 from .ranker import FEATURES, REGISTERS, Ranker, build_candidates, fallback_scores, formula_batch, head_end
 from .retrieval import Index
 from .subheading import load_picker
@@ -59,6 +60,7 @@ class Hinter:
             Index.prime_examples(examples)
             index = Index(examples, self.lexicon.entries)
         self.index = index
+        for_index(index)  # the encoder probe's weights (probe.py), read once here, not at the first hint
         if ranker is None and RANKER_FILE.exists():
             ranker = Ranker.load(RANKER_FILE)
         self.ranker = ranker

@@ -22,11 +22,16 @@ from .encoder import get_encoder
 from .noise import clean
 from .rules import RULE_FEATURES, rule_columns
 
+# The linear probe over the encoder (nlp/hs/probe.py): the candidate heading's log-probability
+# and its rank among all headings (docs/nlp.md, "A linear probe over the encoder").
+PROBE_FEATURES = ["probe_lp", "probe_rank"]
+N_PROBE = 0  # the probe's best headings added to the candidates
+
 FEATURES = [
     "enc_head", "enc_sub", "enc_rank", "tfidf", "tfidf_rank", "knn_max", "knn_vote", "knn_top1",
     "nn_sim", "nn_gap", "seen", "lex", "lex_any", "chap_vote", "chap_enc", "enc_margin", "knit_agree",
     "head_enc", "head_knn",
-] + RULE_FEATURES  # HS rules read from the text (nlp/hs/rules.py), last so the others keep their columns
+] + RULE_FEATURES + PROBE_FEATURES  # HS rules read from the text (nlp/hs/rules.py); the encoder probe (probe.py)
 _KNIT_WORDS = {"knit", "knitted", "knitting", "crochet", "crocheted", "jersey", "fleece", "interlock", "rib-knit"}
 _WOVEN_WORDS = {"woven", "weave", "twill", "poplin", "denim", "canvas", "oxford", "chambray", "broadcloth"}
 
@@ -105,7 +110,8 @@ class Candidates:
 CHUNK = 512  # texts per block: bounds the (texts x examples) similarity matrix in memory
 
 
-def build_candidates(index, texts, vecs, lexicon, exclude_groups=None, heads=None) -> list[Candidates]:
+def build_candidates(index, texts, vecs, lexicon, exclude_groups=None, heads=None, probe_logp=None
+                     ) -> list[Candidates]:
     """Features for every candidate heading of every text, in blocks of ``CHUNK`` texts.
 
     ``exclude_groups[i]`` hides examples of that group from text ``i`` (leave-one-group-out
@@ -118,6 +124,11 @@ def build_candidates(index, texts, vecs, lexicon, exclude_groups=None, heads=Non
     prefixes cut; docs/nlp.md, "Customs text noise and candidate recall"): training, the
     calibration fits and the hinter all see the same cleaned text. A text the cleaning changed
     is embedded again here; the hinter cleans before it encodes, so for it nothing changes.
+
+    ``probe_logp[i]``: the probe's log-probabilities for text ``i`` (training passes cross-fitted
+    ones, ``probe.cross_fitted``); by default the index's probe (``probe.for_index``) reads the
+    texts' vectors, one product per block. With ``exclude_groups`` and no ``probe_logp`` the probe
+    has seen the hidden rows: fine for a diagnostic, never for fitting anything.
     """
     cleaned = [clean(t) for t in texts]
     changed = [i for i, (t, c) in enumerate(zip(texts, cleaned)) if c != t]
@@ -138,7 +149,8 @@ def build_candidates(index, texts, vecs, lexicon, exclude_groups=None, heads=Non
     for a in range(0, len(texts), CHUNK):
         b = a + CHUNK
         out += _build_block(index, texts[a:b], vecs[a:b], lexicon,
-                            None if exclude_groups is None else exclude_groups[a:b], (ends[a:b], hv[a:b]))
+                            None if exclude_groups is None else exclude_groups[a:b], (ends[a:b], hv[a:b]),
+                            None if probe_logp is None else probe_logp[a:b])
     return out
 
 
@@ -158,7 +170,7 @@ def _ranks(M: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     return width - (pos - rows * width)
 
 
-def _build_block(index, texts, vecs, lexicon, exclude_groups, heads) -> list[Candidates]:
+def _build_block(index, texts, vecs, lexicon, exclude_groups, heads, probe_logp=None) -> list[Candidates]:
     n = len(texts)
     if n == 0:
         return []
@@ -256,6 +268,7 @@ def _build_block(index, texts, vecs, lexicon, exclude_groups, heads) -> list[Can
                 if hit.get("hs6") in index.sub_pos:
                     lex_sub[i][index.sub_pos[hit["hs6"]]] = 1.0
                 cand[i, h] = True
+    plp = _probe_block(index, vecs, probe_logp, cand)
     rows, heads = np.nonzero(cand)
     cp = index.chap_pos_of_head[heads]
     chap_vote = np.add.reduceat(knn_vote, index.chap_start, axis=1)
@@ -269,6 +282,7 @@ def _build_block(index, texts, vecs, lexicon, exclude_groups, heads) -> list[Can
         np.minimum(lex[rows, heads], 4.0), lex_any[rows], chap_vote[rows, cp], chap_enc[rows, cp],
         enc.max(axis=1)[rows] - enc[rows, heads], knit[rows] * index.head_knit[heads],
         head_enc[rows, heads], head_knn[rows, heads], rule_columns(texts, index.head_codes, rows, heads),
+        _probe_columns(plp, rows, heads),
     ]).astype(np.float32)
     bounds = np.searchsorted(rows, np.arange(n + 1))
     out = []
@@ -281,6 +295,31 @@ def _build_block(index, texts, vecs, lexicon, exclude_groups, heads) -> list[Can
                                          sims[i] if sims is not None else None, texts[i]),
                               lex_terms[i], nb, word_count(texts[i])))
     return out
+
+
+def _probe_block(index, vecs, probe_logp, cand):
+    """The block's (n, H) probe log-probabilities (None without examples); adds the probe's
+    ``N_PROBE`` best headings to ``cand``."""
+    if probe_logp is None:
+        from .probe import for_index
+
+        probe = for_index(index)
+        if probe is None:
+            return None
+        probe_logp = probe.log_proba(vecs)
+    if N_PROBE:
+        n = len(probe_logp)
+        cand[np.arange(n)[:, None], np.argpartition(-probe_logp, N_PROBE - 1, axis=1)[:, :N_PROBE]] = True
+    return probe_logp
+
+
+def _probe_columns(plp, rows, heads) -> np.ndarray:
+    """``PROBE_FEATURES`` for candidate pairs: log-probability, 1 / (1 + rank)."""
+    if plp is None:
+        from .probe import LOG_FLOOR
+
+        return np.column_stack([np.full(len(rows), LOG_FLOOR), np.zeros(len(rows))])
+    return np.column_stack([plp[rows, heads], 1.0 / (1 + _ranks(plp, rows, heads))])
 
 
 NEAREST_BLOCK = 128  # columns per block in the neighbour search's first pass

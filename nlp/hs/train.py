@@ -36,7 +36,12 @@ from .encoder import MODEL_NAME, get_encoder
 from .evaluate import ece, ece_noise_floor
 from .hinter import RANKER_FILE, lexicon_examples
 from .lexicon import Lexicon, load_lexicon
-from .ranker import (FEATURES, NN_COL, Calibration, Ranker, _logit, apply_correction, build_candidates,
+from .noise import clean
+from .probe import C as PROBE_C
+from .probe import FOLDS as PROBE_FOLDS
+from .probe import PROBE_FILE, cross_fitted
+from .probe import for_index as probe_for_index
+from .ranker import (FEATURES, N_PROBE, NN_COL, Calibration, Ranker, _logit, apply_correction, build_candidates,
                      calibration_features, head_phrase, logit_gaps, word_count)
 from .retrieval import SHIPPED_EMBEDDINGS, Index, _digest
 
@@ -67,10 +72,17 @@ def drill_exclusions(rows, fraction: float = DRILL_FRACTION, seed: int = SEED) -
 
 
 def candidate_matrix(index, lexicon, rows, exclude=True, drill: float = DRILL_FRACTION):
-    """Stacked candidate features, labels (right heading?) and the row each candidate belongs to."""
-    texts = [r["text"] for r in rows]
+    """Stacked candidate features, labels (right heading?) and the row each candidate belongs to.
+
+    With ``exclude``, the probe's features come from probes that never saw the row's product
+    (and, for the unseen-heading drill, its heading): ``probe.cross_fitted``, on the cleaned
+    text's vector, which is what ``build_candidates`` reads.
+    """
+    texts = [clean(r["text"]) for r in rows]
     vecs = get_encoder().encode(texts)
-    cands = build_candidates(index, texts, vecs, lexicon, drill_exclusions(rows, drill) if exclude else None)
+    excl = drill_exclusions(rows, drill) if exclude else None
+    logp = cross_fitted(index, vecs, excl) if exclude and len(index.examples) else None
+    cands = build_candidates(index, texts, vecs, lexicon, excl, probe_logp=logp)
     X, y, rid = [], [], []
     for i, (r, c) in enumerate(zip(rows, cands)):
         gold = index.head_pos.get(r["hs4"], -1)
@@ -404,6 +416,7 @@ def main(argv=None) -> int:
     ranker.meta = {
         "trained": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "encoder": MODEL_NAME, "features": FEATURES, "C": C, "seed": SEED, "drill_fraction": DRILL_FRACTION,
+        "probe": {"C": PROBE_C, "folds": PROBE_FOLDS, "candidates_added": N_PROBE},
         "corpus_rows": len(corpus), "corpus_groups": len(set(groups)), "lexicon_terms": len(lexicon.entries),
         "data_hash": file_hash(training_files()),
         "cv": report, "protocol": "leave-one-group-out neighbour features (a quarter of groups: whole heading hidden); 5-fold grouped CV; logistic calibration map (logit, word count, nearest example) on held-out folds; per register a Platt correction on held-out rows: firm on calibration_firm.csv, customs on CBP validation",
@@ -416,12 +429,15 @@ def main(argv=None) -> int:
     if gap > 1e-5:
         raise RuntimeError(f"saved model differs from the fitted one by {gap}")
     RANKER_FILE.write_text(json.dumps(ranker.to_json(), indent=1) + "\n")
+    probe = probe_for_index(index)  # fitted on every example (kept on the index since the calibration fits)
+    probe.meta["data_hash"] = ranker.meta["data_hash"]
+    probe_bytes = probe.save(PROBE_FILE)
     from .subheading import train as train_subheading  # subheading.json, on the same corpus and index
 
     train_subheading(index, lexicon, corpus)
     if not args.no_embeddings:
         ship_embeddings(index, examples)
-    print(json.dumps({"saved": str(RANKER_FILE), "seconds": round(time.time() - t0, 1), **ranker.meta},
+    print(json.dumps({"saved": str(RANKER_FILE), "probe": f"{PROBE_FILE} ({probe_bytes / 1e6:.2f} MB)", "seconds": round(time.time() - t0, 1), **ranker.meta},
                      indent=2))
     return 0
 
