@@ -14,7 +14,6 @@ import gc
 import re
 import threading
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
@@ -22,7 +21,7 @@ from . import HS_EDITION, apparel, chemistry, composite, noise
 from .codes import find_codes
 from .corpus import load_corpus
 from .encoder import get_encoder
-from .lexicon import get_lexicon, load_lexicon
+from .lexicon import get_lexicon
 from .nomenclature import DATA_DIR, get, wording
 from .probe import for_index
 from .ranker import FEATURES, REGISTERS, Ranker, build_candidates, fallback_scores, formula_batch, head_end
