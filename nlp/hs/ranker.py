@@ -782,11 +782,11 @@ def logit_gaps(p, rid=None) -> np.ndarray:
     n = int(rid.max()) + 1
     order = np.lexsort((-z, rid))
     first = np.searchsorted(rid[order], np.arange(n))
-    present = np.bincount(rid, minlength=n) > 0
+    count = np.bincount(rid, minlength=n)
+    present, has_two = count > 0, count > 1
     best = np.full(n, -np.inf)
     second = np.full(n, -np.inf)
     best[present] = z[order[first[present]]]
-    has_two = np.bincount(rid, minlength=n) > 1
     second[has_two] = z[order[first[has_two] + 1]]
     is_top = np.zeros(len(z), dtype=bool)
     is_top[order[first[present]]] = True
@@ -794,7 +794,7 @@ def logit_gaps(p, rid=None) -> np.ndarray:
     return np.minimum(gap, GAP_CAP)
 
 
-def apply_correction(correction: dict, p, rid=None) -> np.ndarray:
+def apply_correction(correction: dict, p, rid=None, gaps=None) -> np.ndarray:
     """A register's Platt correction applied to base-map probabilities.
 
     Two forms. ``{"a", "b"}``: ``sigmoid(a * logit + b)``. ``{"a", "g", "b"}`` also reads the
@@ -804,11 +804,13 @@ def apply_correction(correction: dict, p, rid=None) -> np.ndarray:
     there the fitted ``g`` is negative; docs/nlp.md, "Customs correction, chosen out of sample").
     Both keep the order of a text's hints: the fit only keeps
     the gap form with a > 0, a + g > 0 and a + 2g > 0 (``train.fit_platt_gap``), which makes the
-    map increasing in the logit for the top candidate and for the others alike.
+    map increasing in the logit for the top candidate and for the others alike. ``gaps``: the
+    candidates' ``logit_gaps`` when the caller has them already (the cross-fitting scores only
+    each row's top candidate, whose gap reads the whole row).
     """
     z = correction["a"] * _logit(p) + correction["b"]
     if correction.get("g"):
-        z = z + correction["g"] * logit_gaps(p, rid)
+        z = z + correction["g"] * (logit_gaps(p, rid) if gaps is None else gaps)
     return _sigmoid(z)
 
 

@@ -197,23 +197,23 @@ apply_platt = apply_correction  # the shipped map itself, so a figure is of what
 def fit_platt_gap(p, y, rid) -> dict | None:
     """Three numbers, ``sigmoid(a * logit + g * gap + b)`` (``ranker.logit_gaps``), or None when
     the fit could reorder a text's hints (it must have a > 0, a + g > 0 and a + 2g > 0)."""
-    x = np.column_stack([_logit(p), logit_gaps(p, rid)])
-    lr = LogisticRegression(C=1.0, max_iter=3000).fit(x, y)
-    a, g = (float(v) for v in lr.coef_[0])
+    fit = _gap_fit(np.column_stack([p, logit_gaps(p, rid)]), y)
+    a, g = fit["a"], fit["g"]
     if not (a > 0 and a + g > 0 and a + 2 * g > 0):
         return None
-    return {"a": round(a, 6), "g": round(g, 6), "b": round(float(lr.intercept_[0]), 6)}
+    return {k: round(v, 6) for k, v in fit.items()}
 
 
-def _gap_fit(x, y):
-    """``cross_fit``'s fit for the gap form: ``x`` holds (probability, gap) per candidate."""
+def _gap_fit(x, y) -> dict:
+    """The gap form's three numbers; ``x`` holds (probability, gap) per candidate (also
+    ``cross_fit``'s fit, where the gaps are computed once for the whole file)."""
     lr = LogisticRegression(C=1.0, max_iter=3000).fit(np.column_stack([_logit(x[:, 0]), x[:, 1]]), y)
     return {"a": float(lr.coef_[0, 0]), "g": float(lr.coef_[0, 1]), "b": float(lr.intercept_[0])}
 
 
 def _gap_apply(c, x):
-    """The gap form on rows of (probability, gap) whose gaps are already computed."""
-    return 1.0 / (1.0 + np.exp(-np.clip(c["a"] * _logit(x[:, 0]) + c["g"] * x[:, 1] + c["b"], -50, 50)))
+    """The shipped map (``apply_correction``) on rows of (probability, gap)."""
+    return apply_correction(c, x[:, 0], gaps=x[:, 1])
 
 
 def fit_register_correction(ranker: Ranker, index, lexicon, rows) -> dict:
