@@ -134,12 +134,13 @@ class Hinter:
             comp_hints.append(list(zip(cs, per[at:at + len(cs)])))
             at += len(cs)
         knowns = [self.index.knows_a_word(t) for t in model_texts]
-        orders = self._formula_prefetch(model_texts, cands, confs, knowns, top)
-        for i, text, c, conf, ch, known, order in zip(todo, model_texts, cands, confs, comp_hints, knowns,
-                                                      orders):
+        written = [[k for k in find_codes(t) if k["valid"]] for t in model_texts]  # read once per text
+        orders = self._formula_prefetch(cands, confs, knowns, written, top)
+        for i, text, c, conf, ch, known, order, codes in zip(todo, model_texts, cands, confs, comp_hints, knowns,
+                                                             orders, written):
             if not known:
                 conf = conf * min(1.0, UNKNOWN_WORDS_CAP / max(float(conf.max()), 1e-12))  # order kept
-            results[i] = self._hints_for(text, c, top, conf, order)
+            results[i] = self._hints_for(text, c, top, conf, order, codes)
             results[i] = chemistry.apply_to_hints(text, results[i], c, conf, self)  # docs/nlp.md, "Chemical names"
             results[i] = composite.apply_to_hints(text, results[i], c, conf, self, register,
                                                   component_hints=ch)  # "Parts and sets"
@@ -154,7 +155,7 @@ class Hinter:
                     h["explanation"] += f" [text cut to its first {MAX_CHARS:,} of {len(texts[i]):,} characters]"
         return results
 
-    def _formula_prefetch(self, texts, cands, confs, knowns, top: int) -> list:
+    def _formula_prefetch(self, cands, confs, knowns, written, top: int) -> list:
         """The subheadings of every text's lower hints in one pass (``ranker.formula_batch``), and
         each text's candidate order for ``_hints_for``.
 
@@ -162,13 +163,13 @@ class Hinter:
         known word (its confidences are not rescaled) shows its candidates in confidence order,
         one per heading, so its hints 2..``top`` are the candidates at positions 1..``top``-1 (0..
         without a picker), each scored by the fixed formula. Other texts (None) are left to
-        ``_hints_for`` as before.
+        ``_hints_for`` as before. ``written``: each text's valid codes, as ``_hints_for`` reads them.
         """
         first = PICKER_HINTS if self.subheading is not None else 0
-        orders: list = [None] * len(texts)
+        orders: list = [None] * len(cands)
         jobs = []
-        for k, (text, c, conf, known) in enumerate(zip(texts, cands, confs, knowns)):
-            if not known or any(x["valid"] for x in find_codes(text)):
+        for k, (c, conf, known, codes) in enumerate(zip(cands, confs, knowns, written)):
+            if not known or codes:
                 continue
             order = np.argsort(-conf).tolist()
             orders[k] = order
@@ -177,12 +178,14 @@ class Hinter:
         formula_batch(jobs)
         return orders
 
-    def _hints_for(self, text: str, c, top: int, conf: np.ndarray, order: list | None = None) -> list[dict]:
+    def _hints_for(self, text: str, c, top: int, conf: np.ndarray, order: list | None = None,
+                   written: list | None = None) -> list[dict]:
         ix = self.index
         if order is None:
             order = np.argsort(-conf).tolist()
         hints: list[dict] = []
-        written = [k for k in find_codes(text) if k["valid"]]
+        if written is None:
+            written = [k for k in find_codes(text) if k["valid"]]
         used: set[str] = set()
         for k in written:
             hs4 = k["hs4"]
