@@ -194,3 +194,13 @@ def test_training_rows_read_the_cross_fitted_probe(hinter):
         got = B[qid == q, col]
         assert np.allclose(got, want[i], atol=1e-6)
         assert not np.allclose(got, full.log_proba(vecs[i], lo, hi), atol=1e-3)
+
+
+def test_shipped_subprobe_matches_the_data(hinter):
+    """subprobe.npz was fitted on the examples the hinter searches (else: python -m nlp.hs.train;
+    without the file, or with a stale one, the hinter fits one in memory, with a note)."""
+    if not SP.SUBPROBE_FILE.exists():
+        pytest.fail(f"{SP.SUBPROBE_FILE} is missing: run python -m nlp.hs.train")
+    shipped = SP.SubProbe.load(SP.SUBPROBE_FILE)
+    assert shipped.meta["examples"] == SP.examples_digest(hinter.index)
+    assert shipped.W.shape == (384, len(hinter.index.sub_codes))
