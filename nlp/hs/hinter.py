@@ -27,6 +27,7 @@ from .probe import for_index
 from .ranker import FEATURES, REGISTERS, Ranker, build_candidates, fallback_scores, formula_batch, head_end
 from .retrieval import Index
 from .subheading import load_picker
+from .subprobe import for_index as subprobe_for_index
 from .textnorm import shorten
 
 RANKER_FILE = DATA_DIR / "ranker.json"
@@ -65,6 +66,8 @@ class Hinter:
         self.ranker = ranker
         # subheading=None loads the shipped picker (absent: the fixed formula); False forces the formula.
         self.subheading = load_picker() if subheading is None else (subheading or None)
+        if self.subheading is not None:
+            subprobe_for_index(index)  # the subheading probe's weights (subprobe.py), read once here
         self.uncertain_below = uncertain_below
         self.encoder = get_encoder()
         self._lock = threading.Lock()

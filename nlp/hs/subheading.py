@@ -21,6 +21,9 @@ nothing by itself. The picker reads more evidence and lets the corpus weigh it:
   for parts ("...; parts thereof"), or one of the two without the other;
 * polymer names read as the nomenclature writes them ("HDPE", "polyethylene" -> "polymers of
   ethylene") before the TF-IDF match;
+* the subheading probe (``subprobe``, eleventh round): a logistic regression per heading from
+  the text's encoder vector to its subheadings, fitted on every labelled example; its
+  log-probability within the heading and its gap to the heading's best (``sp_lp``, ``sp_gap``);
 * numbers with units in the text against the ranges in the subheading text (``num``, read by
   ``quantities``: +1 when a quantity the subheading bounds falls inside, -1 when every one of
   that kind falls outside: "1.5 kW motor" against "of an output not exceeding 750W", "60%
@@ -58,7 +61,7 @@ from .quantities import read_bounds, read_quantities
 PICKER_FILE = DATA_DIR / "subheading.json"
 BASE_FEATURES = ["enc", "enc_gap", "tfidf", "tfidf_gap", "vote", "vote_share", "knn_max", "knn_gap",
                  "lex", "residual", "res_sib", "num", "hknn", "hknn_gap", "prior", "mat", "hknn_mat", "part",
-                 "own_words", "sib_words", "excl_words", "poly", "negated"]
+                 "own_words", "sib_words", "excl_words", "poly", "negated", "sp_lp", "sp_gap"]
 # The model reads the features and all their pairwise products (as the heading ranker does): a
 # vote is worth more when its neighbour is close, a residual when no specific sibling matches.
 FEATURES = BASE_FEATURES + [f"{a}*{b}" for i, a in enumerate(BASE_FEATURES) for b in BASE_FEATURES[i + 1:]]
@@ -523,6 +526,7 @@ def features_batch(jobs) -> np.ndarray:
         if main:
             mat[r] = material_agreement(main, st.material[sub[r]])
     hknn, prior, hknn_mat = _heading_examples_batch(jobs, st, lo, starts, total)
+    sp_lp = _subprobe_batch(jobs, lo.tolist(), hi.tolist())
     emax = _segment_max(enc, starts)[job]
     tmax = _segment_max(tf, starts)[job]
     kmax = _segment_max(knn, starts)[job]
@@ -533,7 +537,31 @@ def features_batch(jobs) -> np.ndarray:
         hknn, np.where(hknn > 0, hmax - hknn, 1.0), prior, mat, hknn_mat,
         _part_feature(st, sub, job, caches),
         *st.words.features(sub, job, starts, sizes, caches),
+        sp_lp, _segment_max(sp_lp, starts)[job] - sp_lp,
     ], axis=1)
+
+
+def _subprobe_batch(jobs, lo: list, hi: list) -> np.ndarray:
+    """The subheading probe's log-probability of each row's subheading within its heading.
+
+    ``sub_scores.cache["sublp"]`` (training only: ``training_matrix``) holds, per heading, the
+    cross-fitted values from a fit that never saw the row's product (``subprobe.cross_fitted``);
+    otherwise the probe fitted on every example (``subprobe.for_index``) reads the text's vector.
+    One (384 x S) product per job: about 10 microseconds.
+    """
+    from .subprobe import for_index
+
+    out = []
+    probe = None
+    for (ss, h), a, b in zip(jobs, lo, hi):
+        given = ss.cache.get("sublp")
+        if given is not None and h in given:
+            out.append(np.asarray(given[h], dtype=np.float64))
+            continue
+        if probe is None:
+            probe = for_index(ss.index)
+        out.append(probe.log_proba(_vector(ss, "vec", ss.text or ""), a, b))
+    return np.concatenate(out) if out else np.zeros(0)
 
 
 def _part_feature(st, sub: np.ndarray, job: np.ndarray, caches) -> np.ndarray:
@@ -689,7 +717,7 @@ def training_matrix(index, rows, cands, exclude=None):
     ``exclude[i]``: the examples row ``i`` may not see (``train.drill_exclusions``), as given to
     ``build_candidates``.
     """
-    jobs, y, qid, keep = [], [], [], []
+    jobs, y, qid, keep, given = [], [], [], [], []
     prepare([c.sub_scores for c in cands])
     for i, (r, c) in enumerate(zip(rows, cands)):
         h = index.head_pos.get(r["hs4"])
@@ -701,11 +729,32 @@ def training_matrix(index, rows, cands, exclude=None):
             continue
         if exclude is not None:
             c.sub_scores.cache["exclude"] = exclude[i]
+            given.append((c.sub_scores, h, exclude[i]))
         jobs.append((c.sub_scores, h))
         y.append(np.arange(lo, hi) == gold)
         qid.append(np.full(hi - lo, len(keep)))
         keep.append(i)
+    if given:
+        _cross_fitted_probe(index, given)
     return features_batch(jobs), np.concatenate(y).astype(int), np.concatenate(qid), keep
+
+
+def _cross_fitted_probe(index, given) -> None:
+    """Give each training row the subheading probe's values for its heading from a fit that never
+    saw its product (``subprobe.cross_fitted``, the heading probe's grouped folds): the probe
+    fitted on every example has seen every corpus row, and a picker trained on those values would
+    learn to trust a probe that recites its training rows."""
+    from .encoder import get_encoder
+    from .subprobe import cross_fitted
+
+    missing = [ss for ss, _, _ in given if "vec" not in ss.cache]
+    if missing:  # one batch (the encoder's cache holds the texts the candidate search embedded)
+        for ss, v in zip(missing, get_encoder().encode([ss.text or "" for ss in missing])):
+            ss.cache["vec"] = v
+    vecs = np.stack([ss.cache["vec"] for ss, _, _ in given])
+    lps = cross_fitted(index, vecs, [h for _, h, _ in given], [g for _, _, g in given])
+    for (ss, h, _), lp in zip(given, lps):
+        ss.cache["sublp"] = {h: lp}
 
 
 def old_formula(B: np.ndarray) -> np.ndarray:
@@ -792,6 +841,12 @@ def train(index=None, lexicon=None, corpus=None, cands=None, save: bool = True) 
                             for k in np.argsort(-np.abs(picker.coef))[:12]},
     }
     if save:
+        from .subprobe import SUBPROBE_FILE
+        from .subprobe import for_index as subprobe_for_index
+
+        sp = subprobe_for_index(index)  # fitted on every example (the shipped file when it matches them)
+        sp.meta["data_hash"] = picker.meta["data_hash"]
+        picker.meta["subprobe"] = f"{SUBPROBE_FILE.name} ({sp.save(SUBPROBE_FILE) / 1e6:.2f} MB)"
         PICKER_FILE.write_text(json.dumps(picker.to_json(), indent=1) + "\n")
     return picker
 
