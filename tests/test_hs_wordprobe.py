@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from nlp.hs import wordprobe as wp_mod
+from nlp.hs.probe import fold_of
 from nlp.hs.wordprobe import LOG_FLOOR, WordProbe, cross_fitted, fit
 
 
@@ -101,8 +102,8 @@ def test_cross_fitted_plain_rows_leave_out_their_whole_fold():
     ix, codes = _corpus(groups_per_head=3, per_group=2)
     q = ix.examples[0]
     out = cross_fitted(ix, [q["text"]], [q["group"]], folds=4, cache=False)
-    f = wp_mod.fold_of(q["group"], 4)
-    keep = np.flatnonzero([wp_mod.fold_of(e["group"], 4) != f for e in ix.examples])
+    f = fold_of(q["group"], 4)
+    keep = np.flatnonzero([fold_of(e["group"], 4) != f for e in ix.examples])
     assert not any(ix.examples[i]["group"] == q["group"] for i in keep)
     ref = fit([ix.examples[i]["text"] for i in keep], ix.ex_head[keep], len(codes)).log_proba([q["text"]])
     assert np.allclose(out, ref, atol=1e-5)

@@ -29,7 +29,6 @@ N_PROBE = 0  # the probe's best headings added to the candidates
 # The learned word classifier (nlp/hs/wordprobe.py): the candidate heading's log-probability and
 # its rank among all headings (docs/nlp.md, "A learned word classifier (eleventh round)").
 WORD_FEATURES = ["word_lp", "word_rank"]
-N_WORD = 0  # the word classifier's best headings added to the candidates
 
 FEATURES = [
     "enc_head", "enc_sub", "enc_rank", "tfidf", "tfidf_rank", "knn_max", "knn_vote", "knn_top1",
@@ -277,7 +276,7 @@ def _build_block(index, texts, vecs, lexicon, exclude_groups, heads, probe_logp=
                     lex_sub[i][index.sub_pos[hit["hs6"]]] = 1.0
                 cand[i, h] = True
     plp = _probe_block(index, vecs, probe_logp, cand)
-    wlp = _word_block(index, texts, word_logp, cand)
+    wlp = _word_block(index, texts, word_logp)
     rows, heads = np.nonzero(cand)
     cp = index.chap_pos_of_head[heads]
     chap_vote = np.add.reduceat(knn_vote, index.chap_start, axis=1)
@@ -331,26 +330,17 @@ def _probe_columns(plp, rows, heads) -> np.ndarray:
     return np.column_stack([plp[rows, heads], 1.0 / (1 + _ranks(plp, rows, heads))])
 
 
-def _word_block(index, texts, word_logp, cand):
+def _word_block(index, texts, word_logp):
     """The block's (n, H) word-classifier log-probabilities (None without examples): the given
-    ones (training's cross-fitted), else the index's classifier on the cleaned texts; adds its
-    ``N_WORD`` best headings to ``cand``. Its floor equals the probe's, so ``_probe_columns``
-    reads both."""
-    if word_logp is None:
-        from .wordprobe import for_index
+    ones (training's cross-fitted), else the index's classifier on the cleaned texts. Its floor
+    equals the probe's, so ``_probe_columns`` reads both. (Its best headings as extra candidates
+    were measured and not kept: docs/nlp.md, "A learned word classifier".)"""
+    if word_logp is not None:
+        return word_logp
+    from .wordprobe import for_index
 
-        wp = for_index(index)
-        if wp is None:
-            return None
-        word_logp = wp.log_proba(texts)
-    if N_WORD:
-        n = len(word_logp)
-        top = np.argpartition(-word_logp, N_WORD - 1, axis=1)[:, :N_WORD]
-        # a heading at the floor is one the classifier knows nothing of: not a candidate for it
-        from .probe import LOG_FLOOR
-
-        cand[np.arange(n)[:, None], top] |= word_logp[np.arange(n)[:, None], top] > LOG_FLOOR
-    return word_logp
+    wp = for_index(index)
+    return None if wp is None else wp.log_proba(texts)
 
 
 NEAREST_BLOCK = 128  # columns per block in the neighbour search's first pass

@@ -13,7 +13,7 @@ top-1/top-3 heading on CBP validation, hs_dev and the held-out firm set as the d
 
 Training the ranker needs the classifier's view of a corpus row *as if the row were new*:
 ``cross_fitted`` gives it from fits that never saw the row's product, and for the unseen-heading
-drill rows never saw their heading (the encoder probe's fold scheme, ``probe.fold_of``). At hint
+drill rows never saw their heading (the encoder probe's folds, ``probe.fold_plan``). At hint
 time one fit on every example is used: shipped as ``nlp/data/hs/wordprobe.npz`` (vocabulary,
 idf, sparse float16 weights), rebuilt by ``python -m nlp.hs.train``; ``for_index`` fits a fresh
 one in memory when the shipped file does not match the index's examples (a changed corpus, or the
@@ -31,7 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .nomenclature import DATA_DIR
-from .probe import LOG_FLOOR, fold_of  # the probe's floor: ranker._probe_columns reads both
+from .probe import LOG_FLOOR, fold_plan  # the probe's floor: ranker._probe_columns reads both
 from .textnorm import norm
 
 WORD_FILE = DATA_DIR / "wordprobe.npz"
@@ -214,7 +214,7 @@ def for_index(index) -> WordProbe | None:
 def cross_fitted(index, texts: list[str], exclusions: list, folds: int = FOLDS, cache: bool = True) -> np.ndarray:
     """(n, H) log-probabilities of training queries, each from a fit that never saw it.
 
-    The encoder probe's scheme (``probe.cross_fitted``): ``exclusions[i]`` is the query's product
+    The encoder probe's scheme and its folds (``probe.fold_plan``): ``exclusions[i]`` is the query's product
     group, or ``("hs4", code)`` for an unseen-heading drill row. Plain rows fall in folds by
     their group and a fold's fit leaves out every example of the fold's groups; drill rows fall in
     folds by their heading and a fold's fit leaves out every example of the fold's drill headings.
@@ -234,24 +234,10 @@ def cross_fitted(index, texts: list[str], exclusions: list, folds: int = FOLDS, 
         return np.load(path).astype(np.float32)
     out = np.full((n, H), LOG_FLOOR, dtype=np.float32)
     ex_text = [e["text"] for e in index.examples]
-    ex_fold = np.array([fold_of(str(e.get("group", "")), folds) for e in index.examples])
-    drill = np.array([isinstance(g, tuple) for g in exclusions], dtype=bool)
-    q_fold = np.array([fold_of(f"hs4:{g[1]}" if isinstance(g, tuple) else str(g), folds) for g in exclusions])
-    for f in range(folds):
-        for rows, keep in (
-            (np.flatnonzero((q_fold == f) & ~drill), ex_fold != f),
-            (np.flatnonzero((q_fold == f) & drill), None),
-        ):
-            if not len(rows):
-                continue
-            if keep is None:
-                heads = sorted({index.head_pos[exclusions[i][1]] for i in rows})
-                keep = ~np.isin(index.ex_head, heads)
-            if not keep.any():
-                continue
-            kept = np.flatnonzero(keep)
-            wp = fit([ex_text[i] for i in kept], index.ex_head[kept], H)
-            out[rows] = wp.log_proba([texts[i] for i in rows])
+    for rows, keep in fold_plan(index, exclusions, folds):
+        kept = np.flatnonzero(keep)
+        wp = fit([ex_text[i] for i in kept], index.ex_head[kept], H)
+        out[rows] = wp.log_proba([texts[i] for i in rows])
     if cache:
         CACHE_DIR.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp.npy")
