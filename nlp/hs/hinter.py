@@ -24,6 +24,7 @@ from .encoder import get_encoder
 from .lexicon import get_lexicon
 from .nomenclature import DATA_DIR, get, wording
 from .probe import for_index
+from .wordprobe import for_index as word_for_index
 from .ranker import FEATURES, REGISTERS, Ranker, build_candidates, fallback_scores, formula_batch, head_end
 from .retrieval import Index
 from .subheading import load_picker
@@ -61,6 +62,7 @@ class Hinter:
             index = Index(examples, self.lexicon.entries)
         self.index = index
         for_index(index)  # the encoder probe's weights (probe.py), read once here, not at the first hint
+        word_for_index(index)  # the word classifier's (wordprobe.py), likewise
         if ranker is None and RANKER_FILE.exists():
             ranker = Ranker.load(RANKER_FILE)
         self.ranker = ranker

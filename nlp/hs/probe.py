@@ -153,6 +153,27 @@ def fold_of(group: str, folds: int = FOLDS) -> int:
     return int(hashlib.sha256(f"probe:{group}".encode()).hexdigest()[:8], 16) % folds
 
 
+def fold_plan(index, exclusions: list, folds: int = FOLDS):
+    """The cross-fitting's fits: ``(rows, keep)`` per fit, the query rows it scores and the mask
+    of the examples it may read (see ``cross_fitted``; shared with ``wordprobe.cross_fitted``).
+    Fits with no query or no example left are skipped (their rows keep the floor)."""
+    ex_fold = np.array([fold_of(str(e.get("group", "")), folds) for e in index.examples])
+    drill = np.array([isinstance(g, tuple) for g in exclusions], dtype=bool)
+    q_fold = np.array([fold_of(f"hs4:{g[1]}" if isinstance(g, tuple) else str(g), folds) for g in exclusions])
+    for f in range(folds):
+        for rows, keep in (
+            (np.flatnonzero((q_fold == f) & ~drill), ex_fold != f),
+            (np.flatnonzero((q_fold == f) & drill), None),
+        ):
+            if not len(rows):
+                continue
+            if keep is None:
+                heads = sorted({index.head_pos[exclusions[i][1]] for i in rows})
+                keep = ~np.isin(index.ex_head, heads)
+            if keep.any():
+                yield rows, keep
+
+
 def cross_fitted(index, vecs: np.ndarray, exclusions: list, folds: int = FOLDS, c: float = C,
                  cache: bool = True) -> np.ndarray:
     """(n, H) log-probabilities of training queries, each from a probe that never saw it.
@@ -177,23 +198,9 @@ def cross_fitted(index, vecs: np.ndarray, exclusions: list, folds: int = FOLDS, 
     if cache and path.exists():
         return np.load(path).astype(np.float32)
     out = np.full((n, H), LOG_FLOOR, dtype=np.float32)
-    ex_fold = np.array([fold_of(str(e.get("group", "")), folds) for e in index.examples])
-    drill = np.array([isinstance(g, tuple) for g in exclusions], dtype=bool)
-    q_fold = np.array([fold_of(f"hs4:{g[1]}" if isinstance(g, tuple) else str(g), folds) for g in exclusions])
-    for f in range(folds):
-        for rows, keep in (
-            (np.flatnonzero((q_fold == f) & ~drill), ex_fold != f),
-            (np.flatnonzero((q_fold == f) & drill), None),
-        ):
-            if not len(rows):
-                continue
-            if keep is None:
-                heads = sorted({index.head_pos[exclusions[i][1]] for i in rows})
-                keep = ~np.isin(index.ex_head, heads)
-            if not keep.any():
-                continue
-            W, b, known = fit_weights(index.E_ex[keep], index.ex_head[keep], H, c)
-            out[rows] = Probe(W, b, known).log_proba(vecs[rows])
+    for rows, keep in fold_plan(index, exclusions, folds):
+        W, b, known = fit_weights(index.E_ex[keep], index.ex_head[keep], H, c)
+        out[rows] = Probe(W, b, known).log_proba(vecs[rows])
     if cache:
         CACHE_DIR.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp.npy")

@@ -26,12 +26,15 @@ from .rules import RULE_FEATURES, rule_columns
 # and its rank among all headings (docs/nlp.md, "A linear probe over the encoder").
 PROBE_FEATURES = ["probe_lp", "probe_rank"]
 N_PROBE = 0  # the probe's best headings added to the candidates
+# The learned word classifier (nlp/hs/wordprobe.py): the candidate heading's log-probability and
+# its rank among all headings (docs/nlp.md, "A learned word classifier (eleventh round)").
+WORD_FEATURES = ["word_lp", "word_rank"]
 
 FEATURES = [
     "enc_head", "enc_sub", "enc_rank", "tfidf", "tfidf_rank", "knn_max", "knn_vote", "knn_top1",
     "nn_sim", "nn_gap", "seen", "lex", "lex_any", "chap_vote", "chap_enc", "enc_margin", "knit_agree",
     "head_enc", "head_knn",
-] + RULE_FEATURES + PROBE_FEATURES  # HS rules read from the text (nlp/hs/rules.py); the encoder probe (probe.py)
+] + RULE_FEATURES + PROBE_FEATURES + WORD_FEATURES  # HS rules (rules.py); encoder probe (probe.py); word classifier (wordprobe.py)
 _KNIT_WORDS = {"knit", "knitted", "knitting", "crochet", "crocheted", "jersey", "fleece", "interlock", "rib-knit"}
 _WOVEN_WORDS = {"woven", "weave", "twill", "poplin", "denim", "canvas", "oxford", "chambray", "broadcloth"}
 
@@ -110,8 +113,8 @@ class Candidates:
 CHUNK = 512  # texts per block: bounds the (texts x examples) similarity matrix in memory
 
 
-def build_candidates(index, texts, vecs, lexicon, exclude_groups=None, heads=None, probe_logp=None
-                     ) -> list[Candidates]:
+def build_candidates(index, texts, vecs, lexicon, exclude_groups=None, heads=None, probe_logp=None,
+                     word_logp=None) -> list[Candidates]:
     """Features for every candidate heading of every text, in blocks of ``CHUNK`` texts.
 
     ``exclude_groups[i]`` hides examples of that group from text ``i`` (leave-one-group-out
@@ -129,6 +132,8 @@ def build_candidates(index, texts, vecs, lexicon, exclude_groups=None, heads=Non
     ones, ``probe.cross_fitted``); by default the index's probe (``probe.for_index``) reads the
     texts' vectors, one product per block. With ``exclude_groups`` and no ``probe_logp`` the probe
     has seen the hidden rows: fine for a diagnostic, never for fitting anything.
+    ``word_logp[i]``: the same for the word classifier (``wordprobe.cross_fitted`` /
+    ``wordprobe.for_index``, which reads the cleaned texts).
     """
     cleaned = [clean(t) for t in texts]
     changed = [i for i, (t, c) in enumerate(zip(texts, cleaned)) if c != t]
@@ -150,7 +155,8 @@ def build_candidates(index, texts, vecs, lexicon, exclude_groups=None, heads=Non
         b = a + CHUNK
         out += _build_block(index, texts[a:b], vecs[a:b], lexicon,
                             None if exclude_groups is None else exclude_groups[a:b], (ends[a:b], hv[a:b]),
-                            None if probe_logp is None else probe_logp[a:b])
+                            None if probe_logp is None else probe_logp[a:b],
+                            None if word_logp is None else word_logp[a:b])
     return out
 
 
@@ -170,7 +176,8 @@ def _ranks(M: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     return width - (pos - rows * width)
 
 
-def _build_block(index, texts, vecs, lexicon, exclude_groups, heads, probe_logp=None) -> list[Candidates]:
+def _build_block(index, texts, vecs, lexicon, exclude_groups, heads, probe_logp=None, word_logp=None
+                 ) -> list[Candidates]:
     n = len(texts)
     if n == 0:
         return []
@@ -269,6 +276,7 @@ def _build_block(index, texts, vecs, lexicon, exclude_groups, heads, probe_logp=
                     lex_sub[i][index.sub_pos[hit["hs6"]]] = 1.0
                 cand[i, h] = True
     plp = _probe_block(index, vecs, probe_logp, cand)
+    wlp = _word_block(index, texts, word_logp)
     rows, heads = np.nonzero(cand)
     cp = index.chap_pos_of_head[heads]
     chap_vote = np.add.reduceat(knn_vote, index.chap_start, axis=1)
@@ -282,7 +290,7 @@ def _build_block(index, texts, vecs, lexicon, exclude_groups, heads, probe_logp=
         np.minimum(lex[rows, heads], 4.0), lex_any[rows], chap_vote[rows, cp], chap_enc[rows, cp],
         enc.max(axis=1)[rows] - enc[rows, heads], knit[rows] * index.head_knit[heads],
         head_enc[rows, heads], head_knn[rows, heads], rule_columns(texts, index.head_codes, rows, heads),
-        _probe_columns(plp, rows, heads),
+        _probe_columns(plp, rows, heads), _probe_columns(wlp, rows, heads),
     ]).astype(np.float32)
     bounds = np.searchsorted(rows, np.arange(n + 1))
     out = []
@@ -320,6 +328,19 @@ def _probe_columns(plp, rows, heads) -> np.ndarray:
 
         return np.column_stack([np.full(len(rows), LOG_FLOOR), np.zeros(len(rows))])
     return np.column_stack([plp[rows, heads], 1.0 / (1 + _ranks(plp, rows, heads))])
+
+
+def _word_block(index, texts, word_logp):
+    """The block's (n, H) word-classifier log-probabilities (None without examples): the given
+    ones (training's cross-fitted), else the index's classifier on the cleaned texts. Its floor
+    equals the probe's, so ``_probe_columns`` reads both. (Its best headings as extra candidates
+    were measured and not kept: docs/nlp.md, "A learned word classifier".)"""
+    if word_logp is not None:
+        return word_logp
+    from .wordprobe import for_index
+
+    wp = for_index(index)
+    return None if wp is None else wp.log_proba(texts)
 
 
 NEAREST_BLOCK = 128  # columns per block in the neighbour search's first pass

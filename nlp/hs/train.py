@@ -44,6 +44,7 @@ from .probe import for_index as probe_for_index
 from .ranker import (FEATURES, N_PROBE, NN_COL, Calibration, Ranker, _logit, apply_correction, build_candidates,
                      calibration_features, head_phrase, logit_gaps, word_count)
 from .retrieval import SHIPPED_EMBEDDINGS, Index, _digest
+from . import wordprobe
 
 SEED = 2022
 C = 0.1  # on CBP validation: C=1 and C=0.1 within 1 point; 0.1 is the steadier fit
@@ -76,13 +77,16 @@ def candidate_matrix(index, lexicon, rows, exclude=True, drill: float = DRILL_FR
 
     With ``exclude``, the probe's features come from probes that never saw the row's product
     (and, for the unseen-heading drill, its heading): ``probe.cross_fitted``, on the cleaned
-    text's vector, which is what ``build_candidates`` reads.
+    text's vector, which is what ``build_candidates`` reads; the word classifier's likewise
+    (``wordprobe.cross_fitted``, on the cleaned text).
     """
     texts = [clean(r["text"]) for r in rows]
     vecs = get_encoder().encode(texts)
     excl = drill_exclusions(rows, drill) if exclude else None
     logp = cross_fitted(index, vecs, excl) if exclude and len(index.examples) else None
-    cands = build_candidates(index, texts, vecs, lexicon, excl, probe_logp=logp)
+    # the word classifier's features, cross-fitted the same way (wordprobe.cross_fitted)
+    wlogp = wordprobe.cross_fitted(index, texts, excl) if exclude and len(index.examples) else None
+    cands = build_candidates(index, texts, vecs, lexicon, excl, probe_logp=logp, word_logp=wlogp)
     X, y, rid = [], [], []
     for i, (r, c) in enumerate(zip(rows, cands)):
         gold = index.head_pos.get(r["hs4"], -1)
@@ -417,6 +421,7 @@ def main(argv=None) -> int:
         "trained": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "encoder": MODEL_NAME, "features": FEATURES, "C": C, "seed": SEED, "drill_fraction": DRILL_FRACTION,
         "probe": {"C": PROBE_C, "folds": PROBE_FOLDS, "candidates_added": N_PROBE},
+        "word_classifier": {"config": wordprobe.config(), "folds": wordprobe.FOLDS},
         "corpus_rows": len(corpus), "corpus_groups": len(set(groups)), "lexicon_terms": len(lexicon.entries),
         "data_hash": file_hash(training_files()),
         "cv": report, "protocol": "leave-one-group-out neighbour features (a quarter of groups: whole heading hidden); 5-fold grouped CV; logistic calibration map (logit, word count, nearest example) on held-out folds; per register a Platt correction on held-out rows: firm on calibration_firm.csv, customs on CBP validation",
@@ -432,12 +437,16 @@ def main(argv=None) -> int:
     probe = probe_for_index(index)  # fitted on every example (kept on the index since the calibration fits)
     probe.meta["data_hash"] = ranker.meta["data_hash"]
     probe_bytes = probe.save(PROBE_FILE)
+    wp = wordprobe.for_index(index)  # fitted on every example
+    wp.meta["data_hash"] = ranker.meta["data_hash"]
+    word_bytes = wp.save(wordprobe.WORD_FILE)
     from .subheading import train as train_subheading  # subheading.json, on the same corpus and index
 
     train_subheading(index, lexicon, corpus)
     if not args.no_embeddings:
         ship_embeddings(index, examples)
-    print(json.dumps({"saved": str(RANKER_FILE), "probe": f"{PROBE_FILE} ({probe_bytes / 1e6:.2f} MB)", "seconds": round(time.time() - t0, 1), **ranker.meta},
+    print(json.dumps({"saved": str(RANKER_FILE), "probe": f"{PROBE_FILE} ({probe_bytes / 1e6:.2f} MB)",
+                      "word_classifier": f"{wordprobe.WORD_FILE} ({word_bytes / 1e6:.2f} MB)", "seconds": round(time.time() - t0, 1), **ranker.meta},
                      indent=2))
     return 0
 
