@@ -1,11 +1,10 @@
 """The eleventh round's study of ranker columns (docs/nlp.md, "Probe variants and text length").
 
-    python bench/hs_probe_variants.py c10 '{"base": [], "chap": ["chap_probe"], "no_lp": ["-probe_lp"]}'
+    python bench/hs_probe_variants.py c10 '{"base": [], "chap": ["chap_probe"], "head": ["head_probe_lp", "head_probe_rank"]}'
 
 One training candidate matrix with every ``ranker.VARIANT_FEATURES`` column (the cross-fitted
 probe at the C of the tag, ``c10`` -> C = 10; cached in ``var/cache/hs/variants-<tag>.npz``), then
-per variant one ranker fitted on the shipped columns plus the named ones (``-name`` drops a shipped
-one), scored through the real ``Hinter`` on CBP validation (customs register), hs_dev and the two
+per variant one ranker fitted on the columns that are not variants plus the named ones, scored through the real ``Hinter`` on CBP validation (customs register), hs_dev and the two
 held-out firm sets. Why not ``python -m nlp.hs.train`` per variant: the ranker's order is all
 these figures read, and one matrix with a 40-second fit per variant is a tenth of a retrain's
 time; the calibration is the shipped ``ranker.json``'s (so no ECE here: retrain what is kept).
@@ -55,7 +54,7 @@ def main(tag: str, variants: dict) -> None:
     files += [(p.stem, p, "firm") for p in HELDOUT_FIRM_SETS if p.exists()]
     rows = {k: load_labelled_csv(p, check=False) for k, p, _ in files}
     for name, extra in variants.items():
-        feats = [f for f in base if "-" + f not in extra] + [f for f in R.VARIANT_FEATURES if f in extra]
+        feats = base + [f for f in R.VARIANT_FEATURES if f in extra]
         R.FEATURES[:] = feats
         t = time.time()
         model = new_model().fit(X[:, [every.index(f) for f in feats]], y)

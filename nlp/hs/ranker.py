@@ -39,6 +39,9 @@ FEATURES = [
 # ``head_probe_lp`` / ``head_probe_rank``: the probe read on a long text's head-phrase vector.
 VARIANT_FEATURES = ["log_words", "probe_p", "chap_probe", "head_probe_lp", "head_probe_rank"]
 HEAD_PROBE = ("head_probe_lp", "head_probe_rank")
+# Kept after that section's comparison: the probability, the chapter's share and the head phrase's
+# probe (after every other column, so columns added elsewhere keep their places).
+FEATURES += ["probe_p", "chap_probe", "head_probe_lp", "head_probe_rank"]
 _KNIT_WORDS = {"knit", "knitted", "knitting", "crochet", "crocheted", "jersey", "fleece", "interlock", "rib-knit"}
 _WOVEN_WORDS = {"woven", "weave", "twill", "poplin", "denim", "canvas", "oxford", "chambray", "broadcloth"}
 
