@@ -34,15 +34,17 @@ LOG_FLOOR = -12.0  # log-probability given to a heading the probe has no example
 FOLDS = 5
 
 
-def examples_digest(index, c: float = C) -> str:
+def examples_digest(index, c: float | None = None) -> str:
     """What a probe's fit depends on: the examples' texts and headings, in order, and C."""
+    c = C if c is None else c
     h = hashlib.sha256(f"C={c}".encode())
     for e in index.examples:
         h.update(b"\x00" + e["text"].encode() + b"\x01" + e["hs4"].encode())
     return h.hexdigest()[:20]
 
 
-def fit_weights(X: np.ndarray, y: np.ndarray, n_classes: int, c: float = C) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def fit_weights(X: np.ndarray, y: np.ndarray, n_classes: int, c: float | None = None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Multinomial logistic regression (scikit-learn, lbfgs, ``TOL``): ``(W (d, K), b (K,), known)``.
 
     Classes without rows are ``known = False`` (their log-probability reads ``LOG_FLOOR``).
@@ -54,6 +56,7 @@ def fit_weights(X: np.ndarray, y: np.ndarray, n_classes: int, c: float = C) -> t
     """
     from sklearn.linear_model import LogisticRegression
 
+    c = C if c is None else c
     present = np.unique(y)
     known = np.zeros(n_classes, dtype=bool)
     known[present] = True
@@ -114,8 +117,10 @@ class Probe:
             return cls(z["W"].astype(np.float32), z["b"], z["known"], meta)
 
 
-def fit_probe(index, c: float = C) -> Probe:
-    """One probe on every example of the index."""
+def fit_probe(index, c: float | None = None) -> Probe:
+    """One probe on every example of the index (``c``: the module's ``C`` when None, read at call
+    time, so a study can set ``probe.C`` once)."""
+    c = C if c is None else c
     W, b, known = fit_weights(index.E_ex, index.ex_head, len(index.head_codes), c)
     return Probe(W, b, known, {"examples": examples_digest(index, c), "C": c, "rows": len(index.examples)})
 
@@ -174,7 +179,7 @@ def fold_plan(index, exclusions: list, folds: int = FOLDS):
                 yield rows, keep
 
 
-def cross_fitted(index, vecs: np.ndarray, exclusions: list, folds: int = FOLDS, c: float = C,
+def cross_fitted(index, vecs: np.ndarray, exclusions: list, folds: int = FOLDS, c: float | None = None,
                  cache: bool = True) -> np.ndarray:
     """(n, H) log-probabilities of training queries, each from a probe that never saw it.
 
@@ -189,6 +194,7 @@ def cross_fitted(index, vecs: np.ndarray, exclusions: list, folds: int = FOLDS, 
     """
     from .retrieval import CACHE_DIR
 
+    c = C if c is None else c
     n = len(exclusions)
     H = len(index.head_codes)
     key = hashlib.sha256(f"{examples_digest(index, c)}|{folds}|{H}".encode())

@@ -35,6 +35,16 @@ FEATURES = [
     "nn_sim", "nn_gap", "seen", "lex", "lex_any", "chap_vote", "chap_enc", "enc_margin", "knit_agree",
     "head_enc", "head_knn",
 ] + RULE_FEATURES + PROBE_FEATURES + WORD_FEATURES  # HS rules (rules.py); encoder probe (probe.py); word classifier (wordprobe.py)
+# Eleventh round (docs/nlp.md, "Probe variants and text length"): columns computed only when
+# named in FEATURES, so a variant is tried (and kept) by listing it, with no second code path.
+# ``log_words``: the text's length (log, capped as the calibration's); ``probe_p``: the probe's
+# probability; ``chap_probe``: the probe's log-probability summed over the candidate's chapter;
+# ``head_probe_lp`` / ``head_probe_rank``: the probe read on a long text's head-phrase vector.
+VARIANT_FEATURES = ["log_words", "probe_p", "chap_probe", "head_probe_lp", "head_probe_rank"]
+HEAD_PROBE = ("head_probe_lp", "head_probe_rank")
+# Kept after that section's comparison: the probability, the chapter's share and the head phrase's
+# probe (after every other column, so columns added elsewhere keep their places).
+FEATURES += ["probe_p", "chap_probe", "head_probe_lp", "head_probe_rank"]
 _KNIT_WORDS = {"knit", "knitted", "knitting", "crochet", "crocheted", "jersey", "fleece", "interlock", "rib-knit"}
 _WOVEN_WORDS = {"woven", "weave", "twill", "poplin", "denim", "canvas", "oxford", "chambray", "broadcloth"}
 
@@ -114,7 +124,7 @@ CHUNK = 512  # texts per block: bounds the (texts x examples) similarity matrix 
 
 
 def build_candidates(index, texts, vecs, lexicon, exclude_groups=None, heads=None, probe_logp=None,
-                     word_logp=None) -> list[Candidates]:
+                     word_logp=None, head_probe_logp=None) -> list[Candidates]:
     """Features for every candidate heading of every text, in blocks of ``CHUNK`` texts.
 
     ``exclude_groups[i]`` hides examples of that group from text ``i`` (leave-one-group-out
@@ -134,6 +144,8 @@ def build_candidates(index, texts, vecs, lexicon, exclude_groups=None, heads=Non
     has seen the hidden rows: fine for a diagnostic, never for fitting anything.
     ``word_logp[i]``: the same for the word classifier (``wordprobe.cross_fitted`` /
     ``wordprobe.for_index``, which reads the cleaned texts).
+    ``head_probe_logp[i]``: the same for text ``i``'s head-phrase vector (rows of texts without a
+    head are not read); required with ``probe_logp`` when ``HEAD_PROBE`` features are used.
     """
     cleaned = [clean(t) for t in texts]
     changed = [i for i, (t, c) in enumerate(zip(texts, cleaned)) if c != t]
@@ -142,6 +154,8 @@ def build_candidates(index, texts, vecs, lexicon, exclude_groups=None, heads=Non
         vecs = np.array(vecs, copy=True)
         vecs[changed] = get_encoder().encode([texts[i] for i in changed])
         heads = None  # the changed texts' heads are read again below
+        if head_probe_logp is not None:
+            raise ValueError("head_probe_logp needs texts already cleaned (noise.clean)")
     if heads is None:
         ends = [head_end(t) for t in texts]
         hv = np.zeros((len(texts), vecs.shape[1] if len(vecs) else 0), dtype=np.float32)
@@ -156,7 +170,8 @@ def build_candidates(index, texts, vecs, lexicon, exclude_groups=None, heads=Non
         out += _build_block(index, texts[a:b], vecs[a:b], lexicon,
                             None if exclude_groups is None else exclude_groups[a:b], (ends[a:b], hv[a:b]),
                             None if probe_logp is None else probe_logp[a:b],
-                            None if word_logp is None else word_logp[a:b])
+                            None if word_logp is None else word_logp[a:b],
+                            None if head_probe_logp is None else head_probe_logp[a:b])
     return out
 
 
@@ -176,7 +191,8 @@ def _ranks(M: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     return width - (pos - rows * width)
 
 
-def _build_block(index, texts, vecs, lexicon, exclude_groups, heads, probe_logp=None, word_logp=None
+def _build_block(index, texts, vecs, lexicon, exclude_groups, heads, probe_logp=None, word_logp=None,
+                 head_probe_logp=None
                  ) -> list[Candidates]:
     n = len(texts)
     if n == 0:
@@ -275,6 +291,7 @@ def _build_block(index, texts, vecs, lexicon, exclude_groups, heads, probe_logp=
                 if hit.get("hs6") in index.sub_pos:
                     lex_sub[i][index.sub_pos[hit["hs6"]]] = 1.0
                 cand[i, h] = True
+    given = probe_logp is not None
     plp = _probe_block(index, vecs, probe_logp, cand)
     wlp = _word_block(index, texts, word_logp)
     rows, heads = np.nonzero(cand)
@@ -291,7 +308,7 @@ def _build_block(index, texts, vecs, lexicon, exclude_groups, heads, probe_logp=
         enc.max(axis=1)[rows] - enc[rows, heads], knit[rows] * index.head_knit[heads],
         head_enc[rows, heads], head_knn[rows, heads], rule_columns(texts, index.head_codes, rows, heads),
         _probe_columns(plp, rows, heads), _probe_columns(wlp, rows, heads),
-    ]).astype(np.float32)
+    ] + _variant_columns(index, texts, plp, hp_rows, hv, head_probe_logp, given, rows, heads)).astype(np.float32)
     bounds = np.searchsorted(rows, np.arange(n + 1))
     out = []
     for i in range(n):
@@ -319,6 +336,42 @@ def _probe_block(index, vecs, probe_logp, cand):
         n = len(probe_logp)
         cand[np.arange(n)[:, None], np.argpartition(-probe_logp, N_PROBE - 1, axis=1)[:, :N_PROBE]] = True
     return probe_logp
+
+
+def _variant_columns(index, texts, plp, hp_rows, hv, head_probe_logp, given, rows, heads) -> list:
+    """The ``VARIANT_FEATURES`` named in ``FEATURES``, in that order (none: an empty list)."""
+    names = [f for f in FEATURES if f in VARIANT_FEATURES]
+    if not names:
+        return []
+    from .probe import LOG_FLOOR
+
+    cols = {}
+    if "log_words" in names:
+        nw = np.array([word_count(t) for t in texts], dtype=np.float32)
+        cols["log_words"] = np.log1p(np.minimum(nw, NW_CAP))[rows]
+    if "probe_p" in names:
+        cols["probe_p"] = np.zeros(len(rows)) if plp is None else np.exp(plp[rows, heads])
+    if "chap_probe" in names:
+        if plp is None:
+            cols["chap_probe"] = np.full(len(rows), LOG_FLOOR)
+        else:
+            chap = np.add.reduceat(np.exp(plp), index.chap_start, axis=1)
+            cols["chap_probe"] = np.maximum(np.log(np.maximum(chap, 1e-30)), LOG_FLOOR)[rows, index.chap_pos_of_head[heads]]
+    if any(f in names for f in HEAD_PROBE):
+        hplp = plp
+        if plp is not None and len(hp_rows):
+            hplp = plp.copy()
+            if head_probe_logp is not None:
+                hplp[hp_rows] = head_probe_logp[hp_rows]
+            elif given:  # cross-fitted text columns with full-probe head columns would leak
+                raise ValueError("head_probe_logp is needed beside probe_logp for the head-probe features")
+            else:
+                from .probe import for_index
+
+                hplp[hp_rows] = for_index(index).log_proba(hv)
+        lp, rk = _probe_columns(hplp, rows, heads).T
+        cols["head_probe_lp"], cols["head_probe_rank"] = lp, rk
+    return [cols[f] for f in names]
 
 
 def _probe_columns(plp, rows, heads) -> np.ndarray:

@@ -41,8 +41,8 @@ from .probe import C as PROBE_C
 from .probe import FOLDS as PROBE_FOLDS
 from .probe import PROBE_FILE, cross_fitted
 from .probe import for_index as probe_for_index
-from .ranker import (FEATURES, N_PROBE, NN_COL, Calibration, Ranker, _logit, apply_correction, build_candidates,
-                     calibration_features, head_phrase, logit_gaps, word_count)
+from .ranker import (FEATURES, HEAD_PROBE, N_PROBE, NN_COL, Calibration, Ranker, _logit, apply_correction,
+                     build_candidates, calibration_features, head_end, head_phrase, logit_gaps, word_count)
 from .retrieval import SHIPPED_EMBEDDINGS, Index, _digest
 from . import wordprobe
 
@@ -81,12 +81,23 @@ def candidate_matrix(index, lexicon, rows, exclude=True, drill: float = DRILL_FR
     (``wordprobe.cross_fitted``, on the cleaned text).
     """
     texts = [clean(r["text"]) for r in rows]
-    vecs = get_encoder().encode(texts)
     excl = drill_exclusions(rows, drill) if exclude else None
-    logp = cross_fitted(index, vecs, excl) if exclude and len(index.examples) else None
+    ends = [head_end(t) for t in texts]
+    vecs, hv = get_encoder().encode_with_heads(texts, ends)
+    logp = head_logp = None
+    if exclude and len(index.examples):
+        if any(f in FEATURES for f in HEAD_PROBE):
+            # The head vectors are scored by the same fold probes as their texts (same exclusions).
+            hrows = [i for i, e in enumerate(ends) if e is not None]
+            both = cross_fitted(index, np.concatenate([vecs, hv[hrows]]), excl + [excl[i] for i in hrows])
+            logp, head_logp = both[:len(texts)], np.zeros_like(both[:len(texts)])
+            head_logp[hrows] = both[len(texts):]
+        else:
+            logp = cross_fitted(index, vecs, excl)
     # the word classifier's features, cross-fitted the same way (wordprobe.cross_fitted)
     wlogp = wordprobe.cross_fitted(index, texts, excl) if exclude and len(index.examples) else None
-    cands = build_candidates(index, texts, vecs, lexicon, excl, probe_logp=logp, word_logp=wlogp)
+    cands = build_candidates(index, texts, vecs, lexicon, excl, heads=(ends, hv), probe_logp=logp,
+                             word_logp=wlogp, head_probe_logp=head_logp)
     X, y, rid = [], [], []
     for i, (r, c) in enumerate(zip(rows, cands)):
         gold = index.head_pos.get(r["hs4"], -1)
