@@ -125,33 +125,43 @@ def fit_probe(index, c: float | None = None) -> Probe:
     return Probe(W, b, known, {"examples": examples_digest(index, c), "C": c, "rows": len(index.examples)})
 
 
-def for_index(index) -> Probe | None:
-    """The probe for the index's current examples (None when it has none), kept on the index.
+def kept_on_index(index, name: str, source, path: Path, load, digest, width: int, what: str, fit):
+    """A fitted signal for the index's current examples, kept on the index as ``_<name>``.
 
-    The shipped file when its digest matches the examples; else a fit in memory (e.g. the
-    cross-validation's folds, or a corpus changed without retraining: a note on stderr then).
+    Shared by the encoder probe, the word classifier (``wordprobe``) and the subheading probe
+    (``subprobe``). Every block of every hint asks, so it is answered from the index while
+    ``source`` (the example vectors or the example list it was matched to; ``Index.set_examples``
+    makes new ones) is the same object, not by hashing ~19k texts again (a few ms: what a one-text
+    hint would pay each time). Otherwise: the shipped file at ``path`` when its digest
+    (``digest(index)``) and its width (``width`` columns) match, else ``fit(index)`` in memory
+    with a note on stderr (the cross-validation's folds, a corpus changed without retraining).
     """
+    if getattr(index, f"_{name}_of", None) is source:
+        return getattr(index, f"_{name}")
+    key = digest(index)
+    obj = None
+    if path.exists():
+        shipped = load(path)
+        if shipped.meta.get("examples") == key and shipped.W.shape[1] == width:
+            obj = shipped
+    if obj is None:
+        print(f"note: fitting {what} on {len(index.examples):,} examples ({path.name} is for other examples)",
+              file=sys.stderr)
+        t = time.time()
+        obj = fit(index)
+        obj.meta.setdefault("seconds", round(time.time() - t, 1))
+    setattr(index, f"_{name}", obj)
+    setattr(index, f"_{name}_of", source)
+    return obj
+
+
+def for_index(index) -> Probe | None:
+    """The probe for the index's current examples (None when it has none), kept on the index:
+    the shipped file when its digest matches the examples, else a fit in memory (``kept_on_index``)."""
     if len(index.examples) == 0:
         return None
-    # Every block of every hint asks: answered from the index while its example vectors are the
-    # ones the probe was matched to (``Index.set_examples`` makes a new array), not by hashing
-    # ~18k texts again (a few ms: what a one-text hint would pay each time).
-    if getattr(index, "_probe_of", None) is index.E_ex:
-        return index._probe
-    key = examples_digest(index)
-    probe = None
-    if PROBE_FILE.exists():
-        shipped = Probe.load(PROBE_FILE)
-        if shipped.meta.get("examples") == key and shipped.W.shape[1] == len(index.head_codes):
-            probe = shipped
-    if probe is None:
-        print(f"note: fitting the encoder probe on {len(index.examples):,} examples "
-              f"({PROBE_FILE.name} is for other examples)", file=sys.stderr)
-        t = time.time()
-        probe = fit_probe(index)
-        probe.meta["seconds"] = round(time.time() - t, 1)
-    index._probe, index._probe_of = probe, index.E_ex
-    return probe
+    return kept_on_index(index, "probe", index.E_ex, PROBE_FILE, Probe.load, examples_digest,
+                         len(index.head_codes), "the encoder probe", fit_probe)
 
 
 def fold_of(group: str, folds: int = FOLDS) -> int:

@@ -27,7 +27,6 @@ the shipped file does not match the index's examples.
 from __future__ import annotations
 
 import hashlib
-import sys
 import time
 import warnings
 from pathlib import Path
@@ -35,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from .nomenclature import DATA_DIR
-from .probe import FOLDS, fold_of
+from .probe import FOLDS, fold_of, kept_on_index
 
 SUBPROBE_FILE = DATA_DIR / "subprobe.npz"
 C = 100.0  # inverse L2 strength: corpus cross-fitted top-1 within heading 44.8 / 60.3 / 65.9 / 68.1% at C = 1 / 10 / 100 (w=1) / 100 (w=3)
@@ -166,22 +165,9 @@ _NONE = np.zeros(0, dtype=np.int64)
 
 def for_index(index) -> SubProbe:
     """The subheading probe for the index's current examples, kept on the index: the shipped
-    file when its digest matches, else a fit in memory (a note on stderr; ~5-15 s). The same pattern as
-    ``probe.for_index``, kept apart so this round leaves probe.py untouched."""
-    if getattr(index, "_subprobe_of", None) is index.E_ex:
-        return index._subprobe
-    key = examples_digest(index)
-    sp = None
-    if SUBPROBE_FILE.exists():
-        shipped = SubProbe.load(SUBPROBE_FILE)
-        if shipped.meta.get("examples") == key and shipped.W.shape[1] == len(index.sub_codes):
-            sp = shipped
-    if sp is None:
-        print(f"note: fitting the subheading probe on {len(index.examples):,} examples "
-              f"({SUBPROBE_FILE.name} is for other examples)", file=sys.stderr)
-        sp = fit_subprobe(index)
-    index._subprobe, index._subprobe_of = sp, index.E_ex
-    return sp
+    file when its digest matches, else a fit in memory (~5-15 s; ``probe.kept_on_index``)."""
+    return kept_on_index(index, "subprobe", index.E_ex, SUBPROBE_FILE, SubProbe.load, examples_digest,
+                         len(index.sub_codes), "the subheading probe", fit_subprobe)
 
 
 def cross_fitted(index, vecs: np.ndarray, heads: list, exclusions: list, folds: int = FOLDS, c: float = C,

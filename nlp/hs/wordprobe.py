@@ -23,7 +23,6 @@ hs_dev cross-validation's folds).
 from __future__ import annotations
 
 import hashlib
-import sys
 import time
 from pathlib import Path
 
@@ -31,7 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .nomenclature import DATA_DIR
-from .probe import LOG_FLOOR, fold_plan  # the probe's floor: ranker._probe_columns reads both
+from .probe import LOG_FLOOR, fold_plan, kept_on_index  # the probe's floor: ranker._probe_columns reads both
 from .textnorm import norm
 
 WORD_FILE = DATA_DIR / "wordprobe.npz"
@@ -187,27 +186,14 @@ def fit_index(index) -> WordProbe:
 
 
 def for_index(index) -> WordProbe | None:
-    """The classifier for the index's current examples (None when it has none), kept on the index.
-
-    The shipped file when its digest matches the examples; else a fit in memory (a note on stderr).
-    Answered from the index while its examples are the list it was matched to (``set_examples``
-    sets a new list), not by hashing ~19k texts at every hint."""
+    """The classifier for the index's current examples (None when it has none), kept on the index
+    while its examples are the list it was matched to: the shipped file when its digest matches,
+    else a fit in memory (``probe.kept_on_index``)."""
     if len(index.examples) == 0:
         return None
-    if getattr(index, "_wordprobe_of", None) is index.examples:
-        return index._wordprobe
-    key = examples_digest(index)
-    wp = None
-    if WORD_FILE.exists():
-        shipped = WordProbe.load(WORD_FILE)
-        if shipped.meta.get("examples") == key and shipped.W.shape[1] == len(index.head_codes):
-            wp = shipped
-    if wp is None:
-        print(f"note: fitting the word classifier on {len(index.examples):,} examples "
-              f"({WORD_FILE.name} is for other examples)", file=sys.stderr)
-        wp = fit_index(index)
+    wp = kept_on_index(index, "wordprobe", index.examples, WORD_FILE, WordProbe.load, examples_digest,
+                       len(index.head_codes), "the word classifier", fit_index)
     wp.vectoriser  # built here (~0.6 s: scikit-learn checks the 68k-word vocabulary), not at the first hint
-    index._wordprobe, index._wordprobe_of = wp, index.examples
     return wp
 
 
